@@ -1,0 +1,1 @@
+"""dgm-course's autograder: a trusted judge that grades untrusted submissions through a worker."""

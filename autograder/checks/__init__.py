@@ -1,0 +1,62 @@
+"""Check kinds. A check grades one function or answer of a submission.
+
+Each check is plain data (`spec()`: kind, name, target and JSON-able parameters) plus code that
+lives here, in the package. Grading a check has two halves:
+
+- `prepare(reference, device)` runs in the judge, may call the hidden reference, and returns
+  JSON-able data (inputs and expected outputs). Public checks are prepared once, when the stubs
+  are generated, and that data is frozen next to the stubs; hidden checks are prepared at grading.
+- `run(student, prepared, device)` calls the student's code through the worker and returns a
+  `Verdict` whose message tells the student what is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+
+
+class Check:
+    kind = "check"
+    reveals_answer = False   # prepared data is the answer itself: such a check can never be public
+
+    def __init__(self, name: str, module: str, function: str, **params):
+        if not name.startswith(f"{function}: "):
+            raise ValueError(f"check {name!r} must be named after what it grades: '{function}: ...'")
+        self.name, self.module, self.function, self.params = name, module, function, params
+
+    def spec(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "module": self.module,
+                "function": self.function, "params": self.params}
+
+    def prepare(self, reference, device: str):
+        return None
+
+    def run(self, student, prepared, device: str) -> Verdict:
+        raise NotImplementedError
+
+    def call(self, runner, *args, **options):
+        """Call the graded function through `runner` (a Submission or a Reference)."""
+        return runner.call(self.module, self.function, args, options.pop("kwargs", None), **options)
+
+
+def registry() -> dict[str, type[Check]]:
+    from . import choice, numeric, properties, sampling, symbolic
+
+    kinds = {}
+    for module in (numeric, sampling, properties, symbolic, choice):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Check) and value is not Check:
+                kinds[value.kind] = value
+    return kinds
+
+
+def from_spec(spec: dict) -> Check:
+    kind = registry().get(spec.get("kind"))
+    if kind is None:
+        raise ValueError(f"unknown check kind {spec.get('kind')!r}")
+    return kind(spec["name"], spec["module"], spec["function"], **spec.get("params", {}))

@@ -1,0 +1,68 @@
+"""Property checks: hypothesis draws inputs in the judge, the student's function answers through
+the worker, and the judge decides whether the property holds. Derandomized, so a submission
+gets the same examples, the same shrunk counterexample and the same verdict every time."""
+from __future__ import annotations
+
+from .. import wire
+from ..runner import StudentError
+from . import Check, Verdict
+
+
+class PropertyFailed(AssertionError):
+    """A property does not hold; the message names the input and what went wrong."""
+
+
+class _Abort(BaseException):
+    """Raised through hypothesis, which catches only Exception, to stop at once."""
+
+
+class Property(Check):
+    kind = "property"
+
+    def run(self, student, prepared, device):
+        from hypothesis import HealthCheck, given, settings, strategies as st
+
+        from ..properties import PROPERTIES
+
+        prop = PROPERTIES[self.params["property"]]
+
+        def call(*args, **kwargs):
+            try:
+                value = self.call(student, *args, kwargs=kwargs).value
+            except StudentError as error:
+                # The student's exception already says what broke; shrinking the input by calling
+                # again would mostly spend time (and, for a hang or crash, a lot of it).
+                raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
+            if not isinstance(value, wire.TensorInfo) or value.tensor is None:
+                raise PropertyFailed(f"{self.function}() returned a {type(value).__name__}, "
+                                     f"expected a tensor, on {describe(args, kwargs)}")
+            return value.tensor
+
+        @settings(derandomize=True, database=None, deadline=None, print_blob=False,
+                  max_examples=self.params.get("max_examples", 25),
+                  suppress_health_check=list(HealthCheck))
+        @given(st.data())
+        def holds(data):
+            prop(call, data)
+
+        try:
+            holds()
+        except _Abort as error:
+            return Verdict(False, str(error))
+        except PropertyFailed as error:
+            return Verdict(False, str(error))
+        return Verdict(True, "holds on every generated example")
+
+
+def describe(args, kwargs) -> str:
+    """A short, readable rendering of the inputs of a failing example."""
+    import torch
+
+    def one(a):
+        if isinstance(a, torch.Tensor):
+            body = str(a.tolist()) if a.numel() <= 12 else f"values in [{a.min():.3g}, {a.max():.3g}]"
+            return f"tensor of shape {tuple(a.shape)} {a.dtype}: {body}"
+        return repr(a)
+
+    parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
+    return "input " + "; ".join(parts)

@@ -1,0 +1,93 @@
+"""Tensor helpers shared by the checks: seeded inputs from recipes, and comparisons whose
+failure messages say what is wrong (shape, dtype, device, gradient, value at an index)."""
+from __future__ import annotations
+
+from .. import wire
+
+# (rtol, atol relative to the expected values' magnitude): float32 leaves room for other
+# algebra and summation orders; float64 does not need it.
+TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-12), "bfloat16": (2e-2, 1e-2),
+              "float16": (2e-3, 1e-3)}
+
+
+def make_input(recipe, dtype: str, seed: int, device: str):
+    """A recipe is {"normal": shape, "scale": s, "shift": m}, {"uniform": shape, "low": a,
+    "high": b} or {"value": literal}; tensors are drawn in float64 on the CPU, then cast."""
+    import torch
+
+    if "value" in recipe:
+        return recipe["value"]
+    generator = torch.Generator().manual_seed(seed)
+    if "normal" in recipe:
+        t = torch.randn(recipe["normal"], generator=generator, dtype=torch.float64)
+        t = t * recipe.get("scale", 1.0) + recipe.get("shift", 0.0)
+    else:
+        t = torch.rand(recipe["uniform"], generator=generator, dtype=torch.float64)
+        t = recipe.get("low", 0.0) + (recipe.get("high", 1.0) - recipe.get("low", 0.0)) * t
+    return t.to(dtype=getattr(torch, dtype), device=device)
+
+
+def make_inputs(case: dict, device: str):
+    args = [make_input(r, case["dtype"], case["seed"] + i, device) for i, r in enumerate(case["args"])]
+    kwargs = {k: make_input(r, case["dtype"], case["seed"] + 100 + i, device)
+              for i, (k, r) in enumerate(case.get("kwargs", {}).items())}
+    return args, kwargs
+
+
+def describe_case(case: dict, arg_names: list[str], args) -> str:
+    shapes = ", ".join(f"{n} of shape {tuple(a.shape)}" for n, a in zip(arg_names, args) if hasattr(a, "shape"))
+    extra = "".join(f", {k}={v['value']!r}" for k, v in case.get("kwargs", {}).items() if "value" in v)
+    return f"{case['dtype']} inputs: {shapes}{extra}"
+
+
+def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True) -> str | None:
+    """None when `actual` matches `expected`, else a sentence about the first difference."""
+    if not isinstance(actual, wire.TensorInfo):
+        return f"{what} is a {type(actual).__name__}, expected a tensor of shape {expected.shape}"
+    if actual.shape != expected.shape:
+        return (f"{what} has shape {actual.shape}, expected {expected.shape}"
+                f"{shape_hint(actual.shape, expected.shape)}")
+    if actual.dtype != expected.dtype:
+        return (f"{what} has dtype {actual.dtype} but should be {expected.dtype}, like the inputs "
+                "(do not hard-code a dtype)")
+    if actual.device.split(":")[0] != expected.device.split(":")[0]:
+        return (f"{what} is on device {actual.device} but should be on {expected.device}, like "
+                "the inputs (create new tensors with the inputs' device, e.g. torch.randn_like)")
+    if not values or expected.tensor is None:
+        return None
+    return value_mismatch(actual.tensor, expected.tensor, expected.dtype, what)
+
+
+def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
+    import torch
+
+    a, b = actual.double(), expected.double()
+    bad_finite = torch.isfinite(a) != torch.isfinite(b)
+    if bad_finite.any():
+        index = _index(bad_finite)
+        return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g}"
+    rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
+    finite = torch.isfinite(b)
+    scale = max(1.0, b[finite].abs().max().item()) if finite.any() else 1.0
+    error = torch.where(finite, (a - b).abs(), torch.zeros_like(a))
+    too_far = error > atol * scale + rtol * b.abs().where(finite, torch.zeros_like(b))
+    if not too_far.any():
+        return None
+    index = _index(too_far)
+    where = f" at index {index}" if a.dim() else ""
+    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}"
+
+
+def shape_hint(actual: tuple, expected: tuple) -> str:
+    if len(actual) == len(expected) + 1:
+        return " (one dimension too many: is a sum or mean missing?)"
+    if len(actual) < len(expected):
+        return " (a dimension too few: did you reduce over the wrong dimension, or too many?)"
+    return " (did you reduce over the wrong dimension?)"
+
+
+def _index(mask):
+    import torch
+
+    flat = int(torch.nonzero(mask.reshape(-1))[0])
+    return tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), mask.shape)) if mask.dim() else ()

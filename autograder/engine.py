@@ -1,0 +1,136 @@
+"""Grading: run an assignment's checks against a submission and collect scored results.
+
+`grade` runs every check, preparing hidden ones with the reference in this (trusted) process;
+`check_public` runs only the public checks from the data frozen next to the stubs, so it works
+in a student's folder that has no reference at all.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checks as check_kinds
+from . import config
+from .runner import Reference, Submission
+
+PUBLIC_CHECKS_FILE = "public_checks.json"
+
+
+@dataclass
+class CheckResult:
+    name: str
+    score: float
+    max_score: float
+    message: str
+    visibility: str
+    kind: str
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class Report:
+    assignment: str
+    results: list[CheckResult] = field(default_factory=list)
+    execution_time: float = 0.0
+    public_only: bool = False
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+
+@dataclass
+class Suite:
+    """An assignment's checks: the submitted file names and the check objects, in order."""
+    files: list[str]
+    checks: list
+
+
+def load_suite(solution_folder: Path) -> Suite:
+    spec = importlib.util.spec_from_file_location("_suite", Path(solution_folder) / "checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Suite(list(module.FILES), list(module.CHECKS))
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def grade(root: Path, assignment_id: str, submission: Path, device: str | None = None) -> Report:
+    """Every check of the assignment, hidden ones included; needs solutions/ under root."""
+    started = time.monotonic()
+    settings = config.load(Path(root) / "course.yml").assignment(assignment_id)
+    folder = Path(root) / "solutions" / assignment_id
+    suite = load_suite(folder)
+    config.reconcile(settings, suite.checks)
+    student = Submission(submission, suite.files, settings.timeout)
+    student.start()  # the worker imports torch while the judge loads the reference
+    try:
+        reference = Reference(folder, suite.files)
+        device = device or default_device()
+        report = Report(assignment_id)
+        for check in suite.checks:
+            setting = settings.settings()[check.name]
+            report.results.append(_run_one(check, setting.points, setting.visibility,
+                                           lambda c=check: c.prepare(reference, device), student, device))
+    finally:
+        student.close()
+    report.execution_time = time.monotonic() - started
+    return report
+
+
+def check_public(frozen: Path, submission: Path) -> Report:
+    """The public checks only, from frozen data: no reference, no course.yml needed."""
+    started = time.monotonic()
+    data = json.loads(Path(frozen).read_text())
+    student = Submission(submission, data["files"], data["timeout"])
+    student.start()
+    try:
+        report = Report(data["assignment"], public_only=True)
+        for entry in data["checks"]:
+            check = check_kinds.from_spec(entry["spec"])
+            report.results.append(_run_one(check, entry["points"], "public",
+                                           lambda e=entry: e["prepared"], student, "cpu"))
+    finally:
+        student.close()
+    report.execution_time = time.monotonic() - started
+    return report
+
+
+def freeze_public(root: Path, assignment_id: str) -> dict:
+    """The data that lets `check_public` run the public checks without the reference."""
+    settings = config.load(Path(root) / "course.yml").assignment(assignment_id)
+    folder = Path(root) / "solutions" / assignment_id
+    suite = load_suite(folder)
+    config.reconcile(settings, suite.checks)
+    reference = Reference(folder, suite.files)
+    public = [(c, settings.settings()[c.name]) for c in suite.checks
+              if settings.settings()[c.name].visibility == "public"]
+    return {"assignment": assignment_id, "files": suite.files, "timeout": settings.timeout,
+            "checks": [{"spec": c.spec(), "points": s.points, "prepared": c.prepare(reference, "cpu")}
+                       for c, s in public]}
+
+
+def _run_one(check, points, visibility, prepare, student, device) -> CheckResult:
+    try:
+        verdict = check.run(student, prepare(), device)
+        score, message = (points if verdict.passed else 0.0), verdict.message
+    except Exception:  # noqa: BLE001 - a grader bug must cost this check only, and be visible
+        traceback.print_exc(file=sys.stderr)
+        score, message = 0.0, "the grader itself failed on this check; please tell your instructor"
+    return CheckResult(check.name, score, points, message, visibility, check.kind)

@@ -1,0 +1,7 @@
+"""Properties of the graded functions, by name. They are part of the specification that
+students read in the assignment, so they hold nothing secret."""
+from __future__ import annotations
+
+from . import vae
+
+PROPERTIES = {**vae.PROPERTIES}

@@ -1,0 +1,71 @@
+"""Reports: Gradescope's results.json (always valid JSON, under 1 MB) and a readable text report."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .engine import Report
+
+MAX_TEST_OUTPUT = 4000
+VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
+
+
+def gradescope(report: Report) -> dict:
+    tests, numbers = [], {}
+    for result in report.results:
+        function = result.name.split(":", 1)[0]
+        group = numbers.setdefault(function, [len(numbers) + 1, 0])
+        group[1] += 1
+        tests.append({
+            "name": result.name,
+            "number": f"{group[0]}.{group[1]}",
+            "score": result.score,
+            "max_score": result.max_score,
+            "status": "passed" if result.passed else "failed",
+            "output": _cap(result.message),
+            "visibility": VISIBILITY[result.visibility],
+            "tags": [function, result.kind],
+        })
+    return {"score": report.score, "execution_time": round(report.execution_time, 3),
+            "output": f"{report.assignment}: {report.score:g} / {report.max_score:g} points "
+                      f"(hidden checks are shown after the due date)",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def failure(assignment: str, why: str) -> dict:
+    """What Gradescope gets when grading itself broke: a valid file that says so."""
+    return {"score": 0, "execution_time": 0, "visibility": "visible", "tests": [],
+            "output": _cap(f"{assignment}: the autograder could not grade this submission: {why}. "
+                           "Please tell your instructor.")}
+
+
+def write_json(data: dict, path: Path) -> None:
+    """Atomic: readers see the old file or the whole new one, never half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-")
+    with os.fdopen(handle, "w") as out:
+        json.dump(data, out, indent=1, allow_nan=False)
+    os.replace(temporary, path)
+
+
+def text(report: Report) -> str:
+    scope = "public checks" if report.public_only else "all checks"
+    width = max((len(r.name) for r in report.results), default=20)
+    lines = [f"{report.assignment}: {scope}"]
+    for r in report.results:
+        mark = "PASS" if r.passed else "FAIL"
+        lines.append(f"  {mark}  {r.name:<{width}}  {r.score:g}/{r.max_score:g}")
+        if not r.passed:
+            lines.extend("        " + line for line in r.message.splitlines())
+    lines.append(f"Score: {report.score:g} / {report.max_score:g} points")
+    if report.public_only:
+        lines.append("Hidden checks run only when your submission is graded.")
+    return "\n".join(lines)
+
+
+def _cap(message: str) -> str:
+    message = message.encode("utf-8", "replace").decode("utf-8")
+    return message if len(message) <= MAX_TEST_OUTPUT else message[:MAX_TEST_OUTPUT] + " [...]"

@@ -1,0 +1,188 @@
+"""Calling graded functions: `Submission` runs the student's in a worker process, `Reference`
+runs the hidden reference in the judge. Both answer `call(...)` with a `Result`."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import calls, wire
+
+IMPORT_TIMEOUT = 30.0
+
+
+class StudentError(Exception):
+    """The student's code did not produce an answer; the message is written for the student."""
+
+
+class WorkerLost(StudentError):
+    """The worker hung or died: retrying the same inputs would only waste the time budget."""
+
+
+@dataclass
+class Result:
+    value: object            # decoded: wire.TensorInfo, a plain value, a sympy object, a list
+    grads: list | None       # TensorInfo or None per argument in grad_wrt
+
+
+def encode_arguments(args, kwargs):
+    def one(a):
+        import sympy
+
+        if isinstance(a, sympy.Symbol):
+            return wire.encode_symbol(a.name, {k: v for k, v in a.assumptions0.items() if k in (
+                "real", "positive", "nonnegative", "negative", "integer")})
+        return wire.encode(a)
+
+    return [one(a) for a in args], {k: one(v) for k, v in (kwargs or {}).items()}
+
+
+class Submission:
+    """The student's files, copied into a fresh folder and served by a restartable worker."""
+
+    def __init__(self, folder: Path, files: list[str], timeout: float = 60.0):
+        self.timeout = timeout
+        self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
+        self.present = set()
+        for name in files:
+            source = Path(folder) / name
+            if source.is_file():
+                shutil.copyfile(source, self.workdir / name)
+                self.present.add(Path(name).stem)
+        self.process = None
+        self.imported: set[str] = set()
+        self.broken: dict[str, str] = {}   # module -> why it cannot be used
+
+    # -- process management
+    def start(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.log = tempfile.TemporaryFile()
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "autograder.worker", str(self.workdir)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                cwd=self.workdir, start_new_session=True)
+            self.imported = set()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process.stdin.close()
+            self.process.stdout.close()
+            self.process = None
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- calls
+    def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
+             cotangent_seed=0, symbols=None, timeout=None) -> Result:
+        self._ensure_imported(module)
+        encoded_args, encoded_kwargs = encode_arguments(args, kwargs)
+        reply = self._exchange({"op": "call", "module": module, "function": function,
+                                "args": encoded_args, "kwargs": encoded_kwargs, "seed": seed,
+                                "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed},
+                               timeout or self.timeout, f"{function}()")
+        if not reply.get("ok"):
+            raise StudentError(explain_error(reply, function))
+        try:
+            value = wire.decode(reply.get("value"), symbols)
+            grads = reply.get("grads")
+            grads = None if grads is None else [None if g is None else wire.decode_tensor(g) for g in grads]
+        except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
+            raise StudentError(f"{function}() returned something the grader cannot use: {error}") from None
+        return Result(value, grads)
+
+    def _ensure_imported(self, module: str) -> None:
+        if module in self.broken:
+            raise StudentError(self.broken[module])
+        if module not in self.present:
+            self.broken[module] = f"{module}.py is missing from the submission"
+            raise StudentError(self.broken[module])
+        if module in self.imported and self.process is not None:
+            return
+        try:
+            reply = self._exchange({"op": "import", "module": module}, IMPORT_TIMEOUT, f"importing {module}.py")
+        except StudentError as error:
+            self.broken[module] = str(error)
+            raise
+        if not reply.get("ok"):
+            self.broken[module] = explain_error(reply, module)
+            raise StudentError(self.broken[module])
+        self.imported.add(module)
+
+    def _exchange(self, request: dict, timeout: float, what: str) -> dict:
+        self.start()
+        try:
+            wire.send(self.process.stdin.fileno(), request)
+            return wire.receive(self.process.stdout.fileno(), timeout)
+        except TimeoutError:
+            self.kill()
+            raise WorkerLost(f"{what} did not finish within {timeout:g} s "
+                               "(an infinite loop, or far too much work?)") from None
+        except (EOFError, BrokenPipeError, OSError, wire.WireError, ValueError):
+            raise WorkerLost(f"{what} ended the Python process: {self._death_note()}") from None
+
+    def _death_note(self) -> str:
+        process = self.process
+        try:
+            code = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        if code is None:
+            return "it broke the grader's protocol"
+        if code < 0:
+            name = signal.Signals(-code).name
+            return f"killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
+        return f"exit code {code} (os._exit or a fatal error)"
+
+
+def explain_error(reply: dict, what: str) -> str:
+    """Turn the worker's description of an exception into a sentence for the student."""
+    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+    kind, message = str(error.get("type", "Error"))[:80], str(error.get("message", ""))[:500]
+    where = error.get("where") if isinstance(error.get("where"), list) else []
+    stage = reply.get("stage")
+    if stage == "import":
+        head = f"importing {what}.py failed with {kind}: {message}"
+    elif stage == "result":
+        head = f"{what}() returned a value the grader cannot read: {message}"
+    elif kind == "NotImplementedError":
+        head = f"{what}() is not implemented yet (it raises NotImplementedError)"
+    elif kind == "SystemExit":
+        head = f"{what}() called sys.exit({message})"
+    else:
+        head = f"{what}() raised {kind}: {message}"
+    return head + "".join(f"\n    at {str(w)[:300]}" for w in where[:3])
+
+
+class Reference:
+    """The hidden reference implementation, called in the judge's own process."""
+
+    def __init__(self, folder: Path, files: list[str]):
+        self.modules = {}
+        for name in files:
+            stem = Path(name).stem
+            spec = importlib.util.spec_from_file_location(f"_reference_{stem}", Path(folder) / name)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.modules[stem] = module
+
+    def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
+             cotangent_seed=0, symbols=None, timeout=None) -> Result:
+        fn = getattr(self.modules[module], function)
+        output, grads = calls.invoke(fn, list(args), dict(kwargs or {}), seed, grad_wrt, cotangent_seed)
+        value = wire.decode(wire.encode(output), symbols)
+        grads = None if grads is None else [None if g is None else wire.decode_tensor(wire.encode(g)) for g in grads]
+        return Result(value, grads)

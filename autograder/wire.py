@@ -1,0 +1,289 @@
+"""The wire between judge and worker: length-prefixed JSON, tensors as raw bytes, sympy as trees.
+
+Nothing here unpickles or evals. The worker side (`encode`) may run next to hostile code, so the
+judge side (`decode`) treats every message as untrusted data: types, dtypes, shapes, sizes and
+sympy node kinds are checked against whitelists before anything is built.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import select
+import struct
+import time
+
+MAX_MESSAGE_BYTES = 256 * 2**20
+MAX_TENSOR_ELEMENTS = 2**26
+MAX_SYMPY_NODES = 5000
+MAX_SYMPY_DEPTH = 200
+MAX_INTEGER_DIGITS = 200
+
+TENSOR_DTYPES = ("float16", "bfloat16", "float32", "float64", "int64", "int32", "int16", "int8",
+                 "uint8", "bool", "complex64", "complex128")
+SYMPY_FUNCTIONS = ("log", "exp", "Abs", "sign", "sin", "cos", "tan", "atan", "sinh", "cosh",
+                   "tanh", "erf", "re", "im", "Max", "Min", "sqrt")
+SYMPY_CONSTANTS = ("pi", "E", "I", "oo", "-oo", "zoo", "nan")
+
+
+class WireError(ValueError):
+    """A message that does not follow the protocol (or tries to abuse it)."""
+
+
+# ---------------------------------------------------------------- framing
+
+def send(fd: int, message: dict) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode()
+    _write_all(fd, struct.pack(">Q", len(data)) + data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def receive(fd: int, timeout: float | None = None) -> dict:
+    """Read one message; TimeoutError after `timeout` seconds, EOFError if the peer is gone."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    (length,) = struct.unpack(">Q", _read_exactly(fd, 8, deadline))
+    if length > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {length} bytes exceeds the limit")
+    message = json.loads(_read_exactly(fd, length, deadline))
+    if not isinstance(message, dict):
+        raise WireError("a message must be a JSON object")
+    return message
+
+
+def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], n
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- encode (worker side)
+
+def encode(value):
+    """Turn a value into JSON-able data: tensors, sympy objects, numbers, strings, containers."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return _encode_tensor(value)
+    if type(value) in (bool, int, float, str) or value is None:
+        return {"t": "py", "v": value}
+    if type(value) in (list, tuple):
+        return {"t": "list", "items": [encode(v) for v in value]}
+    if type(value) in (set, frozenset):
+        return {"t": "set", "items": [encode(v) for v in value]}
+    sympy_value = _encode_sympy(value)
+    if sympy_value is not None:
+        return sympy_value
+    raise TypeError(f"cannot send a value of type {type(value).__name__} to the grader")
+
+
+def _encode_tensor(t):
+    import torch
+
+    t = t.detach().as_subclass(torch.Tensor)
+    out = {"t": "tensor", "dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
+           "device": str(t.device), "data": None}
+    if t.device.type != "meta":
+        raw = t.to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        out["data"] = base64.b64encode(raw).decode()
+    return out
+
+
+def _encode_sympy(value):
+    try:
+        import sympy
+    except ImportError:
+        return None
+    if isinstance(value, sympy.MatrixBase):
+        return {"t": "matrix", "rows": value.rows, "cols": value.cols,
+                "entries": [_sympy_tree(sympy.sympify(e)) for e in value]}
+    if isinstance(value, sympy.Basic):
+        return {"t": "sympy", "tree": _sympy_tree(value)}
+    return None
+
+
+def _sympy_tree(e):
+    import sympy
+
+    if e.is_Symbol:
+        return ["Symbol", e.name]
+    if e.is_Integer:
+        return ["Integer", str(int(e))]
+    if e.is_Rational:
+        return ["Rational", str(int(e.p)), str(int(e.q))]
+    if e.is_Float:
+        return ["Float", repr(float(e))]
+    for name in SYMPY_CONSTANTS:
+        if e == _constant(name):
+            return ["Const", name]
+    if isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)):
+        return [type(e).__name__] + [_sympy_tree(a) for a in e.args]
+    name = type(e).__name__
+    if name in SYMPY_FUNCTIONS:
+        return ["Fn", name] + [_sympy_tree(a) for a in e.args]
+    raise TypeError(f"the expression uses {name}, which the grader does not accept")
+
+
+def _constant(name):
+    import sympy
+
+    return {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo, "-oo": -sympy.oo,
+            "zoo": sympy.zoo, "nan": sympy.nan}[name]
+
+
+def encode_symbol(name: str, assumptions: dict) -> dict:
+    return {"t": "symbol", "name": name, "assumptions": assumptions}
+
+
+# ---------------------------------------------------------------- decode (judge side)
+
+def decode(data, symbols: dict | None = None):
+    """Rebuild a value sent by `encode`, validating everything. `symbols` maps names to the
+    judge's own sympy symbols; any other name in an expression is rejected."""
+    if not isinstance(data, dict) or "t" not in data:
+        raise WireError("malformed value")
+    kind = data["t"]
+    if kind == "py":
+        v = data.get("v")
+        if v is not None and type(v) not in (bool, int, float, str):
+            raise WireError("malformed plain value")
+        if type(v) is str and len(v) > 10_000:
+            raise WireError("string too long")
+        return v
+    if kind in ("list", "set"):
+        items = [decode(v, symbols) for v in _list(data.get("items"))]
+        return items if kind == "list" else Unordered(items)
+    if kind == "tensor":
+        return decode_tensor(data)
+    if kind == "sympy":
+        return _SympyBuilder(symbols or {}).build(data.get("tree"))
+    if kind == "matrix":
+        import sympy
+
+        rows, cols = data.get("rows"), data.get("cols")
+        entries = _list(data.get("entries"))
+        if type(rows) is not int or type(cols) is not int or rows * cols != len(entries):
+            raise WireError("malformed matrix")
+        builder = _SympyBuilder(symbols or {})
+        return sympy.Matrix(rows, cols, [builder.build(e) for e in entries])
+    raise WireError(f"unknown value kind {kind!r}")
+
+
+class Unordered(list):
+    """A set sent by the worker (kept as a list: its items need not be hashable)."""
+
+
+class TensorInfo:
+    """A decoded tensor with the facts about it that the worker reported."""
+
+    def __init__(self, tensor, dtype: str, shape: tuple, device: str):
+        self.tensor, self.dtype, self.shape, self.device = tensor, dtype, shape, device
+
+    def encode(self) -> dict:
+        """Encode again, keeping the device the tensor was reported on."""
+        if self.tensor is None:
+            return {"t": "tensor", "dtype": self.dtype, "shape": list(self.shape),
+                    "device": self.device, "data": None}
+        return {**_encode_tensor(self.tensor), "device": self.device}
+
+
+def decode_tensor(data) -> TensorInfo:
+    import torch
+
+    dtype, shape, device = data.get("dtype"), data.get("shape"), data.get("device")
+    if dtype not in TENSOR_DTYPES:
+        raise WireError(f"unsupported dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
+        raise WireError("malformed shape")
+    if not isinstance(device, str) or len(device) > 32:
+        raise WireError("malformed device")
+    numel = math.prod(shape)
+    if numel > MAX_TENSOR_ELEMENTS:
+        raise WireError("tensor too large")
+    torch_dtype = getattr(torch, dtype)
+    if data.get("data") is None:
+        return TensorInfo(None, dtype, tuple(shape), device)
+    raw = base64.b64decode(data["data"], validate=True)
+    itemsize = torch.empty((), dtype=torch_dtype).element_size()
+    if len(raw) != numel * itemsize:
+        raise WireError("tensor data does not match its shape")
+    flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if raw else torch.empty(0, dtype=torch.uint8)
+    tensor = flat.view(torch_dtype).reshape(shape).clone()
+    return TensorInfo(tensor, dtype, tuple(shape), device)
+
+
+def _list(value) -> list:
+    if not isinstance(value, list):
+        raise WireError("expected a list")
+    return value
+
+
+class _SympyBuilder:
+    def __init__(self, symbols: dict):
+        self.symbols = symbols
+        self.nodes = 0
+
+    def build(self, node, depth: int = 0):
+        import sympy
+
+        self.nodes += 1
+        if self.nodes > MAX_SYMPY_NODES or depth > MAX_SYMPY_DEPTH:
+            raise WireError("the expression is too large")
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise WireError("malformed expression")
+        head, args = node[0], node[1:]
+        if head == "Symbol":
+            name = args[0] if args else None
+            if name not in self.symbols:
+                raise WireError(f"the expression uses a symbol {str(name)[:40]!r} that is not "
+                                f"one of the function's arguments ({', '.join(self.symbols)})")
+            return self.symbols[name]
+        if head == "Integer":
+            return sympy.Integer(_int(args[0]))
+        if head == "Rational":
+            return sympy.Rational(_int(args[0]), _int(args[1]))
+        if head == "Float":
+            return sympy.Float(_float(args[0]))
+        if head == "Const":
+            if args[0] not in SYMPY_CONSTANTS:
+                raise WireError("unknown constant")
+            return _constant(args[0])
+        if head == "Fn":
+            if not args or args[0] not in SYMPY_FUNCTIONS:
+                raise WireError(f"unsupported function {str(args[:1])[:40]}")
+            return getattr(sympy, args[0])(*[self.build(a, depth + 1) for a in args[1:]])
+        children = [self.build(a, depth + 1) for a in args]
+        if head in ("Add", "Mul"):
+            return getattr(sympy, head)(*children)
+        if head == "Pow" and len(children) == 2:
+            base, exponent = children
+            if exponent.is_Number and abs(exponent) > 1000:
+                raise WireError("exponent too large")
+            return sympy.Pow(base, exponent)
+        raise WireError(f"unsupported expression node {head!r}")
+
+
+def _int(text) -> int:
+    if not isinstance(text, str) or len(text) > MAX_INTEGER_DIGITS:
+        raise WireError("malformed integer")
+    return int(text)
+
+
+def _float(text) -> float:
+    if not isinstance(text, str) or len(text) > 40:
+        raise WireError("malformed float")
+    return float(text)

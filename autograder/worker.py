@@ -1,0 +1,77 @@
+"""The untrusted side: imports the student's files and calls their functions on request.
+
+Started by the judge as `python -I -m autograder.worker SUBMISSION_COPY`. It talks over the pipe
+that was its stdout; the student's own prints go to stderr. It holds no reference, no expected
+value and no verdict: it only answers "what does your function return on these inputs".
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+from . import calls, wire
+
+
+def main() -> None:
+    channel_in, channel_out = 0, os.dup(1)
+    os.dup2(2, 1)  # student prints must never reach the protocol channel
+    folder = os.path.abspath(sys.argv[1])
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+    sys.dont_write_bytecode = True
+    import torch  # noqa: F401 - warm up while the judge prepares, instead of on the first call
+
+    while True:
+        try:
+            request = wire.receive(channel_in)
+        except EOFError:
+            return
+        wire.send(channel_out, answer(request, folder))
+
+
+def answer(request: dict, folder: str) -> dict:
+    try:
+        module = importlib.import_module(request["module"])
+    except BaseException as error:  # noqa: BLE001 - SyntaxError, sys.exit, anything at import
+        return {"ok": False, "stage": "import", "error": describe(error, folder)}
+    if request.get("op") == "import":
+        return {"ok": True}
+    fn = getattr(module, request["function"], None)
+    if not callable(fn):
+        return {"ok": False, "stage": "lookup",
+                "error": {"type": "AttributeError",
+                          "message": f"{request['module']}.py has no function {request['function']}()"}}
+    try:
+        args, kwargs = calls.decode_arguments(request["args"], request["kwargs"])
+        output, grads = calls.invoke(fn, args, kwargs, request["seed"], request["grad_wrt"],
+                                     request["cotangent_seed"])
+    except BaseException as error:  # noqa: BLE001 - student code may raise anything, SystemExit too
+        return {"ok": False, "stage": "call", "error": describe(error, folder)}
+    try:
+        value = wire.encode(output)
+        encoded_grads = None if grads is None else [None if g is None else wire.encode(g) for g in grads]
+    except BaseException as error:  # noqa: BLE001
+        return {"ok": False, "stage": "result", "error": describe(error, folder)}
+    return {"ok": True, "value": value, "grads": encoded_grads}
+
+
+def describe(error: BaseException, folder: str) -> dict:
+    """Type, message and the student's own lines of the traceback; never trusts __str__."""
+    try:
+        message = str(error)[:2000]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        message = "(the exception's message could not be printed)"
+    where = []
+    if isinstance(error, SyntaxError) and error.filename:
+        where.append(f"{os.path.basename(error.filename)}, line {error.lineno}: {(error.text or '').strip()}")
+        message = str(error.msg)
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.abspath(frame.filename).startswith(folder + os.sep):
+            where.append(f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}: {frame.line}")
+    return {"type": type(error).__name__, "message": message, "where": where[-3:]}
+
+
+if __name__ == "__main__":
+    main()
