@@ -70,7 +70,7 @@ def describe(error: BaseException, folder: str) -> dict:
         where.append(f"{os.path.basename(error.filename)}, line {error.lineno}: {(error.text or '').strip()}")
         message = str(error.msg)
     for frame in traceback.extract_tb(error.__traceback__):
-        if os.path.abspath(frame.filename).startswith(folder + os.sep):
+        if os.path.isabs(frame.filename) and frame.filename.startswith(folder + os.sep):
             where.append(f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}: {frame.line}")
     return {"type": type(error).__name__, "message": message, "where": where[-3:]}
 
