@@ -1,0 +1,56 @@
+"""course.yml errors name the place and the problem."""
+from __future__ import annotations
+
+import pytest
+
+from autograder import config, engine
+from conftest import ROOT
+
+
+def load_text(tmp_path, text):
+    path = tmp_path / "course.yml"
+    path.write_text(text)
+    return config.load(path)
+
+
+def test_the_course_file_is_valid_and_matches_the_checks():
+    course = config.load(ROOT / "course.yml")
+    assignment = course.assignment("hw1_vae")
+    config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / "hw1_vae").checks)
+    assert assignment.max_points == 38
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("assignments: [{id: hw1, title: t, due: 2026-01-01, checks: {f: {c: {points: 1, visibility: visable}}}}]",
+     "assignments[0] (hw1).checks.f.c.visibility: Input should be 'public' or 'hidden'"),
+    ("assignments: [{id: hw1, title: t, due: 2026-01-01, checks: {f: {c: {points: -1, visibility: public}}}}]",
+     "points: Input should be greater than or equal to 0"),
+    ("assignments: [{id: hw1, title: t, checks: {}}]", "assignments[0] (hw1).due: Field required"),
+    ("assignments: [{id: Hw 1, title: t, due: 2026-01-01, checks: {}}]", "id: String should match pattern"),
+    ("assignments: [{id: a, title: t, due: 2026-01-01, checks: {}}, {id: a, title: u, due: 2026-01-01, checks: {}}]",
+     "repeated: a"),
+    ("assignments: [{id: a, title: t, due: 2026-01-01, checks: {}, point: 3}]", "point: Extra inputs are not permitted"),
+    ("assignments: [unclosed", "is not valid YAML"),
+])
+def test_malformed_course_files_get_clear_errors(tmp_path, text, fragment):
+    with pytest.raises(config.ConfigError) as error:
+        load_text(tmp_path, text)
+    assert fragment in str(error.value)
+
+
+def test_checks_and_settings_must_agree(tmp_path):
+    text = (ROOT / "course.yml").read_text()
+    text = text.replace('"gradient path": {points: 2, visibility: public}', '"gradient paths": {points: 2, visibility: public}')
+    text = text.replace('"answer key": {points: 1.5, visibility: hidden}', '"answer key": {points: 1.5, visibility: public}', 1)
+    assignment = load_text(tmp_path, text).assignment("hw1_vae")
+    with pytest.raises(config.ConfigError) as error:
+        config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / "hw1_vae").checks)
+    message = str(error.value)
+    assert "check 'reparameterize: gradient path' has no points in course.yml" in message
+    assert "'reparameterize: gradient paths', which is not a check of hw1_vae" in message
+    assert "'mc_marginal_likelihood: answer key' cannot be public" in message
+
+
+def test_unknown_assignment():
+    with pytest.raises(config.ConfigError, match="no assignment 'hw9' .known: hw1_vae"):
+        config.load(ROOT / "course.yml").assignment("hw9")

@@ -1,0 +1,65 @@
+"""The judge accepts only well-formed data from the worker: no pickle, no eval, whitelists."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sympy
+import torch
+
+from autograder import wire
+
+X, Y = sympy.Symbol("x", positive=True), sympy.Symbol("y", real=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.int64, torch.bool])
+def test_tensors_round_trip_bit_for_bit(dtype):
+    t = (torch.randn(3, 0, 2) if dtype != torch.bool else torch.ones(3, 0, 2)).to(dtype)
+    u = (torch.randn(5, 3) * 100).to(dtype)
+    for original in (t, u, u[:, 1], torch.tensor(2.5).to(dtype)):
+        back = wire.decode(wire.encode(original))
+        assert back.dtype == str(dtype).removeprefix("torch.") and back.shape == tuple(original.shape)
+        assert torch.equal(back.tensor, original.contiguous())
+
+
+def test_sympy_round_trip_rebinds_the_judges_symbols():
+    expression = sympy.log(X / 3) - sympy.Rational(1, 2) * Y**2 + 0.25 * sympy.sqrt(X) + sympy.pi * sympy.I
+    own = sympy.Symbol("x")  # a student's symbol without assumptions
+    back = wire.decode(wire.encode(expression.subs(X, own)), {"x": X, "y": Y})
+    assert sympy.simplify(back - expression) == 0 and back.free_symbols == {X, Y}
+
+
+@pytest.mark.parametrize("data,fragment", [
+    ({"t": "tensor", "dtype": "object", "shape": [1], "device": "cpu", "data": ""}, "unsupported dtype"),
+    ({"t": "tensor", "dtype": "float32", "shape": [2], "device": "cpu", "data": "AAAA"}, "does not match"),
+    ({"t": "tensor", "dtype": "float32", "shape": [2**20, 2**20], "device": "cpu", "data": ""}, "too large"),
+    ({"t": "tensor", "dtype": "float32", "shape": [-1], "device": "cpu", "data": ""}, "malformed shape"),
+    ({"t": "sympy", "tree": ["Symbol", "z"]}, "not one of the function's arguments"),
+    ({"t": "sympy", "tree": ["Fn", "__import__", ["Symbol", "x"]]}, "unsupported function"),
+    ({"t": "sympy", "tree": ["Integer", "9" * 5000]}, "malformed integer"),
+    ({"t": "sympy", "tree": ["Pow", ["Integer", "10"], ["Integer", "100000000"]]}, "exponent too large"),
+    ({"t": "pickle", "data": "gASVAAAA"}, "unknown value kind"),
+    ({"t": "py", "v": {"a": 1}}, "malformed plain value"),
+])
+def test_malformed_or_hostile_data_is_rejected(data, fragment):
+    with pytest.raises(wire.WireError, match=fragment):
+        wire.decode(data, {"x": X})
+
+
+def test_deep_expressions_are_rejected():
+    tree = ["Symbol", "x"]
+    for _ in range(wire.MAX_SYMPY_DEPTH + 5):
+        tree = ["Fn", "exp", tree]
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode({"t": "sympy", "tree": tree}, {"x": X})
+
+
+def test_framing_round_trip_and_timeout():
+    read, write = os.pipe()
+    wire.send(write, {"hello": [1, 2.5, "x"]})
+    assert wire.receive(read, timeout=1) == {"hello": [1, 2.5, "x"]}
+    with pytest.raises(TimeoutError):
+        wire.receive(read, timeout=0.1)
+    os.close(write)
+    with pytest.raises(EOFError):
+        wire.receive(read, timeout=1)
