@@ -65,6 +65,15 @@ def load_suite(solution_folder: Path) -> Suite:
     return Suite(list(module.FILES), list(module.CHECKS))
 
 
+def _load(root: Path, assignment_id: str):
+    """The assignment's settings, its solution folder and its suite, checked against each other."""
+    assignment = config.load(Path(root) / "course.yml").assignment(assignment_id)
+    folder = Path(root) / "solutions" / assignment_id
+    suite = load_suite(folder)
+    config.reconcile(assignment, suite.checks)
+    return assignment, folder, suite
+
+
 def default_device() -> str:
     import torch
 
@@ -76,11 +85,9 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     """Every check of the assignment, hidden ones included; needs solutions/ under root.
     `only` restricts grading to the checks of these functions and answers."""
     started = time.monotonic()
-    settings = config.load(Path(root) / "course.yml").assignment(assignment_id)
-    folder = Path(root) / "solutions" / assignment_id
-    suite = load_suite(folder)
-    config.reconcile(settings, suite.checks)
-    student = Submission(submission, suite.files, settings.timeout)
+    assignment, folder, suite = _load(root, assignment_id)
+    settings = assignment.settings()
+    student = Submission(submission, suite.files, assignment.timeout)
     student.start()  # the worker imports torch while the judge loads the reference
     try:
         reference = Reference(folder, suite.files)
@@ -89,7 +96,7 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
         for check in suite.checks:
             if only is not None and check.function not in only:
                 continue
-            setting = settings.settings()[check.name]
+            setting = settings[check.name]
             report.results.append(_run_one(check, setting.points, setting.visibility,
                                            lambda c=check: c.prepare(reference, device), student, device))
     finally:
@@ -118,14 +125,11 @@ def check_public(frozen: Path, submission: Path) -> Report:
 
 def freeze_public(root: Path, assignment_id: str) -> dict:
     """The data that lets `check_public` run the public checks without the reference."""
-    settings = config.load(Path(root) / "course.yml").assignment(assignment_id)
-    folder = Path(root) / "solutions" / assignment_id
-    suite = load_suite(folder)
-    config.reconcile(settings, suite.checks)
+    assignment, folder, suite = _load(root, assignment_id)
     reference = Reference(folder, suite.files)
-    public = [(c, settings.settings()[c.name]) for c in suite.checks
-              if settings.settings()[c.name].visibility == "public"]
-    return {"assignment": assignment_id, "files": suite.files, "timeout": settings.timeout,
+    settings = assignment.settings()
+    public = [(c, settings[c.name]) for c in suite.checks if settings[c.name].visibility == "public"]
+    return {"assignment": assignment_id, "files": suite.files, "timeout": assignment.timeout,
             "checks": [{"spec": c.spec(), "points": s.points, "prepared": c.prepare(reference, "cpu")}
                        for c, s in public]}
 

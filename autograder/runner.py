@@ -15,14 +15,11 @@ from pathlib import Path
 from . import calls, wire
 
 IMPORT_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any student code runs
 
 
 class StudentError(Exception):
     """The student's code did not produce an answer; the message is written for the student."""
-
-
-class WorkerLost(StudentError):
-    """The worker hung or died: retrying the same inputs would only waste the time budget."""
 
 
 @dataclass
@@ -56,6 +53,7 @@ class Submission:
                 shutil.copyfile(source, self.workdir / name)
                 self.present.add(Path(name).stem)
         self.process = None
+        self.ready = False
         self.imported: set[str] = set()
         self.broken: dict[str, str] = {}   # module -> why it cannot be used
 
@@ -68,6 +66,17 @@ class Submission:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                 cwd=self.workdir, start_new_session=True)
             self.imported = set()
+            self.ready = False
+
+    def _wait_until_ready(self) -> None:
+        """Block until the worker has imported torch; a failure here is the grader's, not the student's."""
+        if not self.ready:
+            try:
+                wire.receive(self.process.stdout.fileno(), STARTUP_TIMEOUT)
+            except (TimeoutError, EOFError, wire.WireError) as error:
+                self.kill()
+                raise RuntimeError(f"the worker process did not start: {type(error).__name__}") from None
+            self.ready = True
 
     def kill(self) -> None:
         if self.process is not None:
@@ -123,15 +132,16 @@ class Submission:
 
     def _exchange(self, request: dict, timeout: float, what: str) -> dict:
         self.start()
+        self._wait_until_ready()
         try:
             wire.send(self.process.stdin.fileno(), request)
             return wire.receive(self.process.stdout.fileno(), timeout)
         except TimeoutError:
             self.kill()
-            raise WorkerLost(f"{what} did not finish within {timeout:g} s "
+            raise StudentError(f"{what} did not finish within {timeout:g} s "
                                "(an infinite loop, or far too much work?)") from None
         except (EOFError, BrokenPipeError, OSError, wire.WireError, ValueError):
-            raise WorkerLost(f"{what} ended the Python process: {self._death_note()}") from None
+            raise StudentError(f"{what} ended the Python process: {self._death_note()}") from None
 
     def _death_note(self) -> str:
         process = self.process

@@ -142,29 +142,18 @@ def assert_caught(results, function, check, fragment):
     assert sum(r.score for r in results.values()) < sum(r.max_score for r in results.values())
 
 
-@pytest.mark.parametrize("mistake,code,check,fragment", REPARAMETERIZE, ids=[m[0] for m in REPARAMETERIZE])
-def test_reparameterize_mutants(tmp_path, mistake, code, check, fragment):
-    folder = make_submission(tmp_path / "s", vae={"reparameterize": body("reparameterize", "mu, logvar", code)})
-    assert_caught(grade_functions(folder, {"reparameterize"}), "reparameterize", check, fragment)
+SIGNATURES = {"reparameterize": "mu, logvar", "gaussian_kl": "mu, logvar",
+              "negative_elbo": "x, x_logits, mu, logvar, beta=1.0", "iwae_bound": "log_weights"}
+VAE_MUTANTS = [(function, *mutant) for function, mutants in (
+    ("reparameterize", REPARAMETERIZE), ("gaussian_kl", GAUSSIAN_KL),
+    ("negative_elbo", NEGATIVE_ELBO), ("iwae_bound", IWAE_BOUND)) for mutant in mutants]
 
 
-@pytest.mark.parametrize("mistake,code,check,fragment", GAUSSIAN_KL, ids=[m[0] for m in GAUSSIAN_KL])
-def test_gaussian_kl_mutants(tmp_path, mistake, code, check, fragment):
-    folder = make_submission(tmp_path / "s", vae={"gaussian_kl": body("gaussian_kl", "mu, logvar", code)})
-    assert_caught(grade_functions(folder, {"gaussian_kl"}), "gaussian_kl", check, fragment)
-
-
-@pytest.mark.parametrize("mistake,code,check,fragment", NEGATIVE_ELBO, ids=[m[0] for m in NEGATIVE_ELBO])
-def test_negative_elbo_mutants(tmp_path, mistake, code, check, fragment):
-    source = body("negative_elbo", "x, x_logits, mu, logvar, beta=1.0", code)
-    folder = make_submission(tmp_path / "s", vae={"negative_elbo": source})
-    assert_caught(grade_functions(folder, {"negative_elbo"}), "negative_elbo", check, fragment)
-
-
-@pytest.mark.parametrize("mistake,code,check,fragment", IWAE_BOUND, ids=[m[0] for m in IWAE_BOUND])
-def test_iwae_bound_mutants(tmp_path, mistake, code, check, fragment):
-    folder = make_submission(tmp_path / "s", vae={"iwae_bound": body("iwae_bound", "log_weights", code)})
-    assert_caught(grade_functions(folder, {"iwae_bound"}), "iwae_bound", check, fragment)
+@pytest.mark.parametrize("function,mistake,code,check,fragment", VAE_MUTANTS,
+                         ids=[f"{m[0]}: {m[1]}" for m in VAE_MUTANTS])
+def test_vae_mutants(tmp_path, function, mistake, code, check, fragment):
+    folder = make_submission(tmp_path / "s", vae={function: body(function, SIGNATURES[function], code)})
+    assert_caught(grade_functions(folder, {function}), function, check, fragment)
 
 
 @pytest.mark.parametrize("mistake,code", KL_UNIVARIATE, ids=[m[0] for m in KL_UNIVARIATE])

@@ -39,6 +39,14 @@ class _SamplerCheck(Check):
             return Verdict(False, f"expected a tensor of shape {tuple(mu.shape)} like mu, got {got}")
         return z.tensor.double()
 
+    def noise(self, student, seed):
+        """(eps, z - mu, logvar) with eps = (z - mu) / exp(logvar / 2), or a failing Verdict."""
+        mu, logvar = _inputs(seed)
+        z = self.sample(student, mu, logvar, seed)
+        if isinstance(z, Verdict):
+            return z
+        return (z - mu) * (-logvar / 2).exp(), z - mu, logvar
+
 
 class NoiseIsStandardNormal(_SamplerCheck):
     """(z - mu) / exp(logvar / 2) must be N(0, 1): Kolmogorov-Smirnov test on 64,032 values."""
@@ -46,17 +54,16 @@ class NoiseIsStandardNormal(_SamplerCheck):
     kind = "noise_is_standard_normal"
 
     def run(self, student, prepared, device):
-        mu, logvar = _inputs(self.params.get("seed", 11))
-        z = self.sample(student, mu, logvar, self.params.get("seed", 11))
-        if isinstance(z, Verdict):
-            return z
-        eps = (z - mu) * (-logvar / 2).exp()
+        drawn = self.noise(student, seed=11)
+        if isinstance(drawn, Verdict):
+            return drawn
+        eps, deviation, logvar = drawn
         p = ks_normal_pvalue(eps.reshape(-1))
         if p >= ALPHA:
             return Verdict(True, f"(z - mu) / std looks standard normal (KS p-value {p:.2g})")
         return Verdict(False, f"(z - mu) / exp(logvar / 2) should be N(0, 1) but has mean "
                               f"{eps.mean():.3g} and standard deviation {eps.std():.3g} "
-                              f"(Kolmogorov-Smirnov p-value {p:.1e}). {scale_diagnosis(z - mu, logvar)}")
+                              f"(Kolmogorov-Smirnov p-value {p:.1e}). {scale_diagnosis(deviation, logvar)}")
 
 
 class NoiseIsIndependent(_SamplerCheck):
@@ -66,11 +73,10 @@ class NoiseIsIndependent(_SamplerCheck):
     kind = "noise_is_independent"
 
     def run(self, student, prepared, device):
-        mu, logvar = _inputs(self.params.get("seed", 12))
-        z = self.sample(student, mu, logvar, self.params.get("seed", 12))
-        if isinstance(z, Verdict):
-            return z
-        eps = (z - mu) * (-logvar / 2).exp()
+        drawn = self.noise(student, seed=12)
+        if isinstance(drawn, Verdict):
+            return drawn
+        eps = drawn[0]
         if eps.std() < 0.1:  # one shared value: only rounding is left, which would look independent
             return Verdict(False, "every element got the same noise value (or almost no noise): "
                                   "draw a separate eps for each element, with the full shape of mu")

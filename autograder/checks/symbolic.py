@@ -68,7 +68,22 @@ def render_number(value) -> str:
     return "undefined (not a finite number)" if value is None else f"{value:.6g}"
 
 
-class SymbolicEquals(Check):
+class _SymbolicCheck(Check):
+    def answer(self, student, symbols):
+        """The student's expression for the judge's symbols, or a failing Verdict."""
+        import sympy
+
+        try:
+            answer = self.call(student, *symbols.values(), symbols=symbols).value
+        except StudentError as error:
+            return Verdict(False, str(error))
+        if not isinstance(answer, sympy.Basic):
+            return Verdict(False, f"{self.function}() must return a sympy expression built from its "
+                                  f"arguments, got a {type(answer).__name__}")
+        return answer
+
+
+class SymbolicEquals(_SymbolicCheck):
     kind = "symbolic_equals"
     reveals_answer = True
 
@@ -78,17 +93,11 @@ class SymbolicEquals(Check):
         return wire.encode(result.value)
 
     def run(self, student, prepared, device):
-        import sympy
-
         symbols = make_symbols(self.params["symbols"])
         expected = wire.decode(prepared, symbols)
-        try:
-            answer = self.call(student, *symbols.values(), symbols=symbols).value
-        except StudentError as error:
-            return Verdict(False, str(error))
-        if not isinstance(answer, sympy.Basic):
-            return Verdict(False, f"{self.function}() must return a sympy expression, got a "
-                                  f"{type(answer).__name__}")
+        answer = self.answer(student, symbols)
+        if isinstance(answer, Verdict):
+            return answer
         outcome = equal(answer, expected, symbols, self.params["symbols"], self.params.get("seed", 0))
         if outcome[0]:
             return Verdict(True, outcome[1])
@@ -98,23 +107,17 @@ class SymbolicEquals(Check):
                               f"value is {render_number(want)}")
 
 
-class SymbolicForm(Check):
+class SymbolicForm(_SymbolicCheck):
     """Public sanity check: a sympy expression in the given arguments, defined inside the domain.
     It reveals nothing about the answer."""
 
     kind = "symbolic_form"
 
     def run(self, student, prepared, device):
-        import sympy
-
         symbols = make_symbols(self.params["symbols"])
-        try:
-            answer = self.call(student, *symbols.values(), symbols=symbols).value
-        except StudentError as error:
-            return Verdict(False, str(error))
-        if not isinstance(answer, sympy.Basic):
-            return Verdict(False, f"{self.function}() must return a sympy expression built from its "
-                                  f"arguments, got a {type(answer).__name__}")
+        answer = self.answer(student, symbols)
+        if isinstance(answer, Verdict):
+            return answer
         point = {s: 1.0 for s in symbols.values()}
         if _number(answer, point) is None:
             return Verdict(False, f"the expression is undefined at {render_point(point)}")
