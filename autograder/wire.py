@@ -85,6 +85,8 @@ def encode(value):
         return {"t": "list", "items": [encode(v) for v in value]}
     if type(value) in (set, frozenset):
         return {"t": "set", "items": [encode(v) for v in value]}
+    if type(value) is dict:  # e.g. sympy's eigenvals(): {eigenvalue: multiplicity}
+        return {"t": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
     sympy_value = _encode_sympy(value)
     if sympy_value is not None:
         return sympy_value
@@ -167,6 +169,11 @@ def decode(data, symbols: dict | None = None):
     if kind in ("list", "set"):
         items = [decode(v, symbols) for v in _list(data.get("items"))]
         return items if kind == "list" else Unordered(items)
+    if kind == "dict":
+        pairs = [_list(pair) for pair in _list(data.get("items"))]
+        if any(len(pair) != 2 for pair in pairs):
+            raise WireError("malformed mapping")
+        return Pairs((decode(k, symbols), decode(v, symbols)) for k, v in pairs)
     if kind == "tensor":
         return decode_tensor(data)
     if kind == "sympy":
@@ -185,6 +192,10 @@ def decode(data, symbols: dict | None = None):
 
 class Unordered(list):
     """A set sent by the worker (kept as a list: its items need not be hashable)."""
+
+
+class Pairs(list):
+    """A dict sent by the worker, as (key, value) pairs (keys need not be hashable here)."""
 
 
 class TensorInfo:

@@ -10,7 +10,8 @@ from .tensors import describe_case, make_inputs, mismatch
 
 class MatchesReference(Check):
     """Same values (or, with compare="structure", the same shape, dtype and device) and the same
-    vector-Jacobian products as the reference, case by case."""
+    vector-Jacobian products as the reference, case by case. With any_dtype, a result of any
+    floating dtype is accepted (for functions of plain Python numbers)."""
 
     kind = "matches_reference"
 
@@ -40,7 +41,7 @@ class MatchesReference(Check):
             except StudentError as error:
                 return Verdict(False, f"{error}\n  in {label}")
             expected = wire.decode_tensor(data["value"])
-            problem = mismatch(result.value, expected, "the result", values)
+            problem = mismatch(result.value, expected, "the result", values, self.params.get("any_dtype", False))
             for i, grad in zip(self.params.get("grad_wrt", []), data["grads"]):
                 if problem:
                     break

@@ -17,6 +17,10 @@ class _Abort(BaseException):
 
 
 class Property(Check):
+    """params: "property" (a name in autograder.properties), "max_examples", and, for answers
+    given as sympy expressions, "symbols" ({name: domain}): the function is then called once with
+    the symbols, and the property's calls get the answer evaluated at the numbers they pass."""
+
     kind = "property"
 
     def run(self, student, prepared, device):
@@ -25,18 +29,10 @@ class Property(Check):
         from ..properties import PROPERTIES
 
         prop = PROPERTIES[self.params["property"]]
-
-        def call(*args, **kwargs):
-            try:
-                value = self.call(student, *args, kwargs=kwargs).value
-            except StudentError as error:
-                # The student's exception already says what broke; shrinking the input by calling
-                # again would mostly spend time (and, for a hang or crash, a lot of it).
-                raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
-            if not isinstance(value, wire.TensorInfo) or value.tensor is None:
-                raise PropertyFailed(f"{self.function}() returned a {type(value).__name__}, "
-                                     f"expected a tensor, on {describe(args, kwargs)}")
-            return value.tensor
+        if "symbols" in self.params:
+            call = self._symbolic_call(student)
+        else:
+            call = self._tensor_call(student)
 
         @settings(derandomize=True, database=None, deadline=None, print_blob=False,
                   max_examples=self.params.get("max_examples", 25),
@@ -52,6 +48,40 @@ class Property(Check):
         except PropertyFailed as error:
             return Verdict(False, str(error))
         return Verdict(True, "holds on every generated example")
+
+    def _tensor_call(self, student):
+        def call(*args, **kwargs):
+            try:
+                value = self.call(student, *args, kwargs=kwargs).value
+            except StudentError as error:
+                # The student's exception already says what broke; shrinking the input by calling
+                # again would mostly spend time (and, for a hang or crash, a lot of it).
+                raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
+            if not isinstance(value, wire.TensorInfo) or value.tensor is None:
+                raise PropertyFailed(f"{self.function}() returned a {type(value).__name__}, "
+                                     f"expected a tensor, on {describe(args, kwargs)}")
+            return value.tensor
+
+        return call
+
+    def _symbolic_call(self, student):
+        from .symbolic import evaluate, make_symbols
+
+        symbols = make_symbols(self.params["symbols"])
+        answers = []
+
+        def call(*numbers):
+            if not answers:
+                try:
+                    answers.append(self.call(student, *symbols.values(), symbols=symbols).value)
+                except StudentError as error:
+                    raise _Abort(str(error)) from None
+            values = evaluate(answers[0], dict(zip(symbols.values(), numbers)))
+            if isinstance(values, str):
+                raise _Abort(f"{self.function}(): {values}")
+            return values
+
+        return call
 
 
 def describe(args, kwargs) -> str:

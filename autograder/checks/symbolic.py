@@ -1,8 +1,9 @@
 """Symbolic checks: the student's function is called with sympy symbols (with the assumptions
-of their domain) and must return an expression equal to the reference's. Equality is decided by
-simplification, or else by evaluation at seeded random points inside the domain, so that
-log(a) - log(b) and log(a/b), 0.5 and 1/2 all pass; a wrong answer is shown a point where it
-differs. Expressions travel as whitelisted trees: nothing is eval'd or sympified from text."""
+of their domain) and must return an expression (or a matrix, or a list of eigenvalues) equal to
+the reference's. Equality is decided by simplification, or else by evaluation at seeded points
+inside the domain, so that log(a) - log(b) and log(a/b), 0.5 and 1/2, 1 + sqrt(-alpha**2) and
+1 + I*alpha all pass; a wrong answer is shown a point where it differs. Expressions travel as
+whitelisted trees: nothing is eval'd or sympified from text."""
 from __future__ import annotations
 
 import random
@@ -13,38 +14,43 @@ from . import Check, Verdict
 
 POINTS = 24
 SIMPLIFY_MAX_NODES = 300
-DOMAINS = {"positive": (0.2, 4.0), "nonnegative": (0.0, 4.0), "real": (-4.0, 4.0)}
+# domain -> (sympy assumptions, range the test points are drawn from, the first test point)
+DOMAINS = {
+    "positive": ({"positive": True}, (0.2, 4.0), 1.0),
+    "nonnegative": ({"nonnegative": True, "real": True}, (0.0, 4.0), 0.0),
+    "real": ({"real": True}, (-4.0, 4.0), 0.5),
+    "probability": ({"positive": True}, (0.02, 0.98), 0.5),
+}
 
 
 def make_symbols(spec: dict) -> dict:
     """{"sigma": "positive", "mu": "real"} -> sympy symbols with those assumptions."""
     import sympy
 
-    return {name: sympy.Symbol(name, **{domain: True}) for name, domain in spec.items()}
+    return {name: sympy.Symbol(name, **DOMAINS[domain][0]) for name, domain in spec.items()}
 
 
-def differing_point(answer, expected, symbols: dict, domains: dict, seed: int):
-    """A point (dict of floats) where the two expressions differ, or None if they agree."""
+def test_points(symbols: dict, domains: dict, seed: int):
+    """The first point sits on each domain's anchor (gamma = 0, say), the rest are random."""
     rng = random.Random(seed)
-    for _ in range(POINTS):
-        point = {s: round(rng.uniform(*DOMAINS[domains[n]]), 3) for n, s in symbols.items()}
-        want = _number(expected, point)
-        if want is None:
-            continue  # outside the reference's domain of definition (e.g. a pole)
-        got = _number(answer, point)
-        if got is None or abs(got - want) > 1e-9 * max(1.0, abs(want)):
-            return point, got, want
-    return None
+    yield {s: float(DOMAINS[domains[n]][2]) for n, s in symbols.items()}
+    for _ in range(POINTS - 1):
+        yield {s: round(rng.uniform(*DOMAINS[domains[n]][1]), 3) for n, s in symbols.items()}
 
 
-def _number(expression, point):
+def number(expression, point):
+    """The value at `point` (a complex only when it has an imaginary part), or None if undefined."""
     try:
         value = complex(expression.evalf(30, subs=point))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
         return None
     if value != value or abs(value) == float("inf"):
         return None
     return value if value.imag else value.real
+
+
+def close(got, want) -> bool:
+    return got is not None and abs(got - want) <= 1e-9 * max(1.0, abs(want))
 
 
 def equal(answer, expected, symbols, domains, seed):
@@ -54,71 +60,201 @@ def equal(answer, expected, symbols, domains, seed):
     if sympy.count_ops(answer) + sympy.count_ops(expected) <= SIMPLIFY_MAX_NODES:
         if sympy.simplify(answer - expected) == 0:
             return (True, "simplifies to the reference")
-    found = differing_point(answer, expected, symbols, domains, seed)
-    if found is None:
-        return (True, f"equal at {POINTS} random points of the domain")
-    return (False, *found)
+    for point in test_points(symbols, domains, seed):
+        want = number(expected, point)
+        if want is None:
+            continue  # outside the reference's domain of definition (e.g. a pole)
+        got = number(answer, point)
+        if not close(got, want):
+            return (False, point, got, want)
+    return (True, f"equal at {POINTS} points of the domain")
 
 
 def render_point(point) -> str:
-    return ", ".join(f"{s} = {v:g}" for s, v in point.items())
+    return ", ".join(f"{s} = {v:g}" for s, v in point.items()) or "(no arguments)"
 
 
 def render_number(value) -> str:
-    return "undefined (not a finite number)" if value is None else f"{value:.6g}"
+    if value is None:
+        return "undefined (not a finite number)"
+    if isinstance(value, complex):
+        return f"{value.real:.6g}{value.imag:+.6g}i"
+    return f"{value:.6g}"
+
+
+def as_sympy(value):
+    """A sympy scalar from a decoded value (sympy object or plain number), or None."""
+    import sympy
+
+    if isinstance(value, sympy.Basic):
+        return value
+    if type(value) is int:
+        return sympy.Integer(value)
+    if type(value) is float:
+        return sympy.Float(value)
+    return None
+
+
+def as_matrix(value, shape):
+    """A sympy Matrix of `shape` ([rows, cols], or [n] for a vector given as a list, a tuple or
+    a row or column matrix) from a decoded value, or a sentence saying what is wrong."""
+    import sympy
+
+    rows, cols = (shape[0], 1) if len(shape) == 1 else shape
+    if isinstance(value, sympy.MatrixBase):
+        entries = list(value) if len(shape) == 1 or value.shape == (rows, cols) else None
+        got = "x".join(map(str, value.shape))
+    elif isinstance(value, list) and len(shape) == 1:
+        entries, got = value, f"a list of {len(value)}"
+    elif isinstance(value, list) and all(isinstance(r, list) for r in value):
+        entries = [e for r in value for e in r] if all(len(r) == cols for r in value) else None
+        got = f"{len(value)} rows of lengths {[len(r) for r in value]}"
+    else:
+        return f"expected a {'x'.join(map(str, shape))} matrix (a sympy Matrix or nested lists), got a {type(value).__name__}"
+    if entries is None or len(entries) != rows * cols:
+        return f"expected {'x'.join(map(str, shape))} entries, got {got}"
+    scalars = [as_sympy(e) for e in entries]
+    if any(s is None for s in scalars):
+        return "every entry must be a sympy expression or a number"
+    return sympy.Matrix(rows, cols, scalars)
+
+
+def as_multiset(value):
+    """A list of sympy scalars from a list, tuple, set, or {value: multiplicity} dict."""
+    if isinstance(value, wire.Pairs):
+        items = []
+        for key, multiplicity in value:
+            if type(multiplicity) is not int or not 0 < multiplicity <= 100:
+                return "multiplicities must be positive integers"
+            items += [key] * multiplicity
+        value = items
+    if not isinstance(value, list):
+        return f"expected a list of eigenvalues, got a {type(value).__name__}"
+    scalars = [as_sympy(v) for v in value]
+    if any(s is None for s in scalars):
+        return "every eigenvalue must be a sympy expression or a number"
+    return scalars
+
+
+def evaluate(value, point):
+    """Numbers from an answer at `point`: a number, a list of numbers (for lists, sets and
+    {value: multiplicity} dicts) or a list of rows (for matrices); or a sentence if malformed."""
+    import sympy
+
+    if isinstance(value, sympy.MatrixBase):
+        return [[number(e, point) for e in value.row(i)] for i in range(value.rows)]
+    if isinstance(value, (list, wire.Pairs)):
+        scalars = as_multiset(value)
+        return scalars if isinstance(scalars, str) else [number(s, point) for s in scalars]
+    scalar = as_sympy(value)
+    return "expected a sympy expression" if scalar is None else number(scalar, point)
 
 
 class _SymbolicCheck(Check):
-    def answer(self, student, symbols):
-        """The student's expression for the judge's symbols, or a failing Verdict."""
-        import sympy
+    def symbols(self):
+        return make_symbols(self.params.get("symbols", {}))
 
+    def answer(self, student, symbols):
+        """The student's decoded answer for the judge's symbols, or a failing Verdict."""
         try:
-            answer = self.call(student, *symbols.values(), symbols=symbols).value
+            return self.call(student, *symbols.values(), symbols=symbols).value
         except StudentError as error:
             return Verdict(False, str(error))
-        if not isinstance(answer, sympy.Basic):
-            return Verdict(False, f"{self.function}() must return a sympy expression built from its "
-                                  f"arguments, got a {type(answer).__name__}")
-        return answer
+
+    def shaped(self, value):
+        """The answer in the form this check expects (expression, matrix or multiset), or a
+        failing Verdict that says what the form should be."""
+        shape, count = self.params.get("shape"), self.params.get("count")
+        if shape:
+            result = as_matrix(value, shape)
+        elif count:
+            result = as_multiset(value)
+            if not isinstance(result, str) and len(result) != count:
+                result = (f"expected {count} eigenvalues (repeat an eigenvalue once per multiplicity), "
+                          f"got {len(result)}")
+        else:
+            result = value if as_sympy(value) is not None else (
+                f"expected a sympy expression built from the arguments, got a {type(value).__name__}")
+        return Verdict(False, f"{self.function}(): {result}") if isinstance(result, str) else result
 
 
 class SymbolicEquals(_SymbolicCheck):
+    """Equal to the reference: an expression, a matrix entry by entry (params "shape"), or a
+    list of eigenvalues as a multiset (params "count")."""
+
     kind = "symbolic_equals"
     reveals_answer = True
 
     def prepare(self, reference, device):
-        symbols = make_symbols(self.params["symbols"])
-        result = self.call(reference, *symbols.values(), symbols=symbols)
-        return wire.encode(result.value)
+        symbols = self.symbols()
+        return wire.encode(self.call(reference, *symbols.values(), symbols=symbols).value)
 
     def run(self, student, prepared, device):
-        symbols = make_symbols(self.params["symbols"])
-        expected = wire.decode(prepared, symbols)
+        symbols = self.symbols()
+        expected = self.shaped(wire.decode(prepared, symbols))
         answer = self.answer(student, symbols)
+        if not isinstance(answer, Verdict):
+            answer = self.shaped(answer)
         if isinstance(answer, Verdict):
             return answer
-        outcome = equal(answer, expected, symbols, self.params["symbols"], self.params.get("seed", 0))
+        domains, seed = self.params.get("symbols", {}), self.params.get("seed", 0)
+        if self.params.get("count"):
+            return _compare_multisets(answer, expected, symbols, domains, seed)
+        if self.params.get("shape"):
+            return _compare_matrices(answer, expected, symbols, domains, seed)
+        outcome = equal(answer, expected, symbols, domains, seed)
         if outcome[0]:
             return Verdict(True, outcome[1])
         _, point, got, want = outcome
-        return Verdict(False, f"your expression differs from the correct one: at "
-                              f"{render_point(point)} it gives {render_number(got)}, but the correct "
-                              f"value is {render_number(want)}")
+        return Verdict(False, f"your expression differs from the correct one: at {render_point(point)} "
+                              f"it gives {render_number(got)}, but the correct value is {render_number(want)}")
+
+
+def _compare_matrices(answer, expected, symbols, domains, seed) -> Verdict:
+    for i in range(expected.rows):
+        for j in range(expected.cols):
+            outcome = equal(answer[i, j], expected[i, j], symbols, domains, seed)
+            if not outcome[0]:
+                _, point, got, want = outcome
+                return Verdict(False, f"entry [{i}, {j}] (row {i + 1}, column {j + 1}) differs: at "
+                                      f"{render_point(point)} it is {render_number(got)}, but should be "
+                                      f"{render_number(want)}")
+    return Verdict(True, "every entry equals the reference")
+
+
+def _compare_multisets(answer, expected, symbols, domains, seed) -> Verdict:
+    for point in test_points(symbols, domains, seed):
+        wants = [number(e, point) for e in expected]
+        if any(w is None for w in wants):
+            continue
+        gots = [number(a, point) for a in answer]
+        unmatched = list(gots)
+        for want in wants:
+            match = next((g for g in unmatched if close(g, want)), "none")
+            if match == "none":
+                return Verdict(False, f"at {render_point(point)} your eigenvalues are "
+                                      f"{', '.join(map(render_number, gots))} but should be "
+                                      f"{', '.join(map(render_number, wants))}")
+            unmatched.remove(match)
+    return Verdict(True, f"the same multiset at {POINTS} points of the domain")
 
 
 class SymbolicForm(_SymbolicCheck):
-    """Public sanity check: a sympy expression in the given arguments, defined inside the domain.
-    It reveals nothing about the answer."""
+    """Public sanity check: an expression (or a matrix of the right shape, or the right number of
+    eigenvalues) built from the arguments and defined at the domain's anchor point. It reveals
+    nothing about the answer."""
 
     kind = "symbolic_form"
 
     def run(self, student, prepared, device):
-        symbols = make_symbols(self.params["symbols"])
+        symbols = self.symbols()
         answer = self.answer(student, symbols)
+        if not isinstance(answer, Verdict):
+            answer = self.shaped(answer)
         if isinstance(answer, Verdict):
             return answer
-        point = {s: 1.0 for s in symbols.values()}
-        if _number(answer, point) is None:
-            return Verdict(False, f"the expression is undefined at {render_point(point)}")
-        return Verdict(True, "a sympy expression of the arguments")
+        point = next(test_points(symbols, self.params.get("symbols", {}), 0))
+        scalars = list(answer) if hasattr(answer, "shape") or isinstance(answer, list) else [answer]
+        if any(number(s, point) is None for s in scalars):
+            return Verdict(False, f"{self.function}(): not a finite number at {render_point(point)}")
+        return Verdict(True, "well-formed")

@@ -35,18 +35,23 @@ def make_inputs(case: dict, device: str):
 
 
 def describe_case(case: dict, arg_names: list[str], args) -> str:
-    shapes = ", ".join(f"{n} of shape {tuple(a.shape)}" for n, a in zip(arg_names, args) if hasattr(a, "shape"))
-    extra = "".join(f", {k}={v['value']!r}" for k, v in case.get("kwargs", {}).items() if "value" in v)
-    return f"{case['dtype']} inputs: {shapes}{extra}"
+    parts = [f"{n} of shape {tuple(a.shape)}" if hasattr(a, "shape") else f"{n} = {a!r}"
+             for n, a in zip(arg_names, args)]
+    parts += [f"{k} = {v['value']!r}" for k, v in case.get("kwargs", {}).items() if "value" in v]
+    return f"{case['dtype']} inputs: {', '.join(parts)}"
 
 
-def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True) -> str | None:
-    """None when `actual` matches `expected`, else a sentence about the first difference."""
+def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
+             any_dtype: bool = False) -> str | None:
+    """None when `actual` matches `expected`, else a sentence about the first difference.
+    With any_dtype, any floating dtype is accepted and compared at float32's tolerance."""
     if not isinstance(actual, wire.TensorInfo):
         return f"{what} is a {type(actual).__name__}, expected a tensor of shape {expected.shape}"
     if actual.shape != expected.shape:
         return (f"{what} has shape {actual.shape}, expected {expected.shape}"
                 f"{shape_hint(actual.shape, expected.shape)}")
+    if any_dtype and actual.dtype.startswith(("float", "bfloat")):
+        return None if not values else value_mismatch(actual.tensor, expected.tensor, "float32", what)
     if actual.dtype != expected.dtype:
         return (f"{what} has dtype {actual.dtype} but should be {expected.dtype}, like the inputs "
                 "(do not hard-code a dtype)")
@@ -65,7 +70,8 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     bad_finite = torch.isfinite(a) != torch.isfinite(b)
     if bad_finite.any():
         index = _index(bad_finite)
-        return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g}"
+        return (f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} "
+                "(an overflow? prefer stable forms: softplus, logsigmoid, logsumexp)")
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     finite = torch.isfinite(b)
     scale = max(1.0, b[finite].abs().max().item()) if finite.any() else 1.0

@@ -2,6 +2,6 @@
 students read in the assignment, so they hold nothing secret."""
 from __future__ import annotations
 
-from . import vae
+from . import gans, vae
 
-PROPERTIES = {**vae.PROPERTIES}
+PROPERTIES = {**vae.PROPERTIES, **gans.PROPERTIES}
