@@ -62,3 +62,13 @@ def test_stubs_hold_no_solution_code(assignment, names):
         for line in "".join(regions).splitlines():
             assert not line.strip() or line.strip() not in stub_lines, line
         assert stub.count("raise NotImplementedError") == stub.count("# FIXME") == len(regions)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_assignment_readme_lists_every_check_with_its_points(assignment):
+    from autograder import config
+
+    readme = (ROOT / "assignments" / assignment / "README.md").read_text().replace("\\|", "|")
+    for name, setting in config.load(ROOT / "course.yml").assignment(assignment).settings().items():
+        row = re.search(re.escape(name) + r"\s*\|\s*([\d.]+)\s*\|\s*(\w+)", readme)
+        assert row and (float(row[1]), row[2]) == (setting.points, setting.visibility), name
