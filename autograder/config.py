@@ -5,6 +5,7 @@
         title: Variational autoencoders
         due: 2026-12-04T23:00:00+00:00
         timeout: 60                  # seconds per check (optional)
+        memory_mb: 2048              # the worker's data memory, MB (optional)
         checks:
           reparameterize:            # the function or answer graded
             gradient path: {points: 2, visibility: public}
@@ -17,6 +18,8 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .sandbox import Limits
 
 
 class ConfigError(ValueError):
@@ -35,6 +38,7 @@ class Assignment(BaseModel):
     title: str
     due: dt.datetime
     timeout: float = Field(default=60.0, gt=0)
+    memory_mb: int = Field(default=Limits().memory_mb, ge=256)
     checks: dict[str, dict[str, CheckSetting]]
 
     def settings(self) -> dict[str, CheckSetting]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from . import checks as check_kinds
 from . import config
-from .runner import Reference, Submission
+from .runner import GraderError, Reference, Submission
+from .sandbox import Limits, Sandbox
 
 PUBLIC_CHECKS_FILE = "public_checks.json"
 
@@ -41,6 +42,7 @@ class Report:
     results: list[CheckResult] = field(default_factory=list)
     execution_time: float = 0.0
     public_only: bool = False
+    notes: list[str] = field(default_factory=list)   # protections that were not in force
 
     @property
     def score(self) -> float:
@@ -87,12 +89,13 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     started = time.monotonic()
     assignment, folder, suite = _load(root, assignment_id)
     settings = assignment.settings()
-    student = Submission(submission, suite.files, assignment.timeout)
+    sandbox = Sandbox(hidden=[folder], limits=Limits(memory_mb=assignment.memory_mb))
+    student = Submission(submission, suite.files, assignment.timeout, sandbox)
     student.start()  # the worker imports torch while the judge loads the reference
     try:
         reference = Reference(folder, suite.files)
         device = device or default_device()
-        report = Report(assignment_id)
+        report = Report(assignment_id, notes=sandbox.missing())
         for check in suite.checks:
             if only is not None and check.function not in only:
                 continue
@@ -109,7 +112,8 @@ def check_public(frozen: Path, submission: Path) -> Report:
     """The public checks only, from frozen data: no reference, no course.yml needed."""
     started = time.monotonic()
     data = json.loads(Path(frozen).read_text())
-    student = Submission(submission, data["files"], data["timeout"])
+    sandbox = Sandbox(limits=Limits(memory_mb=data["memory_mb"]))
+    student = Submission(submission, data["files"], data["timeout"], sandbox)
     student.start()
     try:
         report = Report(data["assignment"], public_only=True)
@@ -130,6 +134,7 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
     settings = assignment.settings()
     public = [(c, settings[c.name]) for c in suite.checks if settings[c.name].visibility == "public"]
     return {"assignment": assignment_id, "files": suite.files, "timeout": assignment.timeout,
+            "memory_mb": assignment.memory_mb,
             "checks": [{"spec": c.spec(), "points": s.points, "prepared": c.prepare(reference, "cpu")}
                        for c, s in public]}
 
@@ -138,6 +143,8 @@ def _run_one(check, points, visibility, prepare, student, device) -> CheckResult
     try:
         verdict = check.run(student, prepare(), device)
         score, message = (points if verdict.passed else 0.0), verdict.message
+    except GraderError:
+        raise
     except Exception:  # noqa: BLE001 - a grader bug must cost this check only, and be visible
         traceback.print_exc(file=sys.stderr)
         score, message = 0.0, "the grader itself failed on this check; please tell your instructor"

@@ -28,9 +28,10 @@ def gradescope(report: Report) -> dict:
             "visibility": VISIBILITY[result.visibility],
             "tags": [function, result.kind],
         })
+    notes = "".join(f"\nNot in force: {note}." for note in report.notes)
     return {"score": report.score, "execution_time": round(report.execution_time, 3),
-            "output": f"{report.assignment}: {report.score:g} / {report.max_score:g} points "
-                      f"(hidden checks are shown after the due date)",
+            "output": _cap(f"{report.assignment}: {report.score:g} / {report.max_score:g} points "
+                           f"(hidden checks are shown after the due date){notes}"),
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
@@ -63,6 +64,8 @@ def text(report: Report) -> str:
     lines.append(f"Score: {report.score:g} / {report.max_score:g} points")
     if report.public_only:
         lines.append("Hidden checks run only when your submission is graded.")
+    if report.notes and not report.public_only:
+        lines.extend(f"Not in force: {note}." for note in report.notes)
     return "\n".join(lines)
 
 

@@ -7,12 +7,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import calls, wire
+from .sandbox import Sandbox
 
 IMPORT_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any student code runs
@@ -20,6 +20,10 @@ STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any stud
 
 class StudentError(Exception):
     """The student's code did not produce an answer; the message is written for the student."""
+
+
+class GraderError(RuntimeError):
+    """Grading itself cannot go on (the worker does not start): no score is better than a wrong one."""
 
 
 @dataclass
@@ -43,8 +47,9 @@ def encode_arguments(args, kwargs):
 class Submission:
     """The student's files, copied into a fresh folder and served by a restartable worker."""
 
-    def __init__(self, folder: Path, files: list[str], timeout: float = 60.0):
+    def __init__(self, folder: Path, files: list[str], timeout: float = 60.0, sandbox: Sandbox | None = None):
         self.timeout = timeout
+        self.sandbox = sandbox or Sandbox()
         self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
         for name in files:
@@ -52,6 +57,7 @@ class Submission:
             if source.is_file():
                 shutil.copyfile(source, self.workdir / name)
                 self.present.add(Path(name).stem)
+        self.sandbox.prepare(self.workdir)
         self.process = None
         self.ready = False
         self.imported: set[str] = set()
@@ -61,10 +67,12 @@ class Submission:
     def start(self) -> None:
         if self.process is None or self.process.poll() is not None:
             self.log = tempfile.TemporaryFile()
+            command, inside = self.sandbox.command(self.workdir)
+            environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": inside}
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "autograder.worker", str(self.workdir)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                cwd=self.workdir, start_new_session=True)
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                cwd=self.workdir, env=environment, start_new_session=True,
+                preexec_fn=self.sandbox.preexec())
             self.imported = set()
             self.ready = False
 
@@ -75,7 +83,8 @@ class Submission:
                 wire.receive(self.process.stdout.fileno(), STARTUP_TIMEOUT)
             except (TimeoutError, EOFError, wire.WireError) as error:
                 self.kill()
-                raise RuntimeError(f"the worker process did not start: {type(error).__name__}") from None
+                raise GraderError(f"the worker process did not start ({type(error).__name__}): "
+                                  f"{self._log_tail()}") from None
             self.ready = True
 
     def kill(self) -> None:
@@ -143,6 +152,10 @@ class Submission:
         except (EOFError, BrokenPipeError, OSError, wire.WireError, ValueError):
             raise StudentError(f"{what} ended the Python process: {self._death_note()}") from None
 
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-500:].decode("utf-8", "replace").strip()
+
     def _death_note(self) -> str:
         process = self.process
         try:
@@ -152,6 +165,8 @@ class Submission:
         self.kill()
         if code is None:
             return "it broke the grader's protocol"
+        if code > 128 and self.sandbox.bubblewrap:
+            code = 128 - code   # bubblewrap reports a signal the way shells do, as 128 + its number
         if code < 0:
             name = signal.Signals(-code).name
             return f"killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")

@@ -25,12 +25,16 @@ def main() -> None:
 
     torch.zeros(1, device="meta").exp()  # loads the meta kernels of the device probes
     wire.send(channel_out, {"ready": True})  # start-up time is the grader's, not the student's
+    me = os.getpid()
     while True:
         try:
             request = wire.receive(channel_in)
         except EOFError:
             return
-        wire.send(channel_out, answer(request, folder))
+        reply = answer(request, folder)
+        if os.getpid() != me:  # a process the student forked came back here: it must not answer
+            os._exit(0)
+        wire.send(channel_out, reply)
 
 
 def answer(request: dict, folder: str) -> dict:

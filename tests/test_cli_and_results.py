@@ -15,28 +15,7 @@ from autograder import config, engine
 from conftest import ROOT
 
 # Gradescope's results.json, as its autograder specification describes it.
-GRADESCOPE_SCHEMA = {
-    "type": "object",
-    "required": ["score", "execution_time", "output", "tests"],
-    "properties": {
-        "score": {"type": "number"},
-        "execution_time": {"type": "number"},
-        "output": {"type": "string"},
-        "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
-        "stdout_visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "required": ["name", "score", "max_score", "status", "output", "visibility"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"}, "number": {"type": "string"},
-                "score": {"type": "number"}, "max_score": {"type": "number"},
-                "status": {"enum": ["passed", "failed"]}, "output": {"type": "string"},
-                "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
-                "tags": {"type": "array", "items": {"type": "string"}},
-            }}},
-    },
-}
+GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
 
 
 def course(*args, cwd=ROOT, env=None):

@@ -1,0 +1,151 @@
+"""How the worker is confined: limits, another user, and the kernel's namespaces.
+
+- Resource limits (always): data memory, processes, file size, open files, no core dumps.
+- Another user (when the judge runs as root, as on Gradescope and in CI): the worker drops to
+  `nobody` before it starts, so root-only files and the judge's processes are out of its reach.
+- bubblewrap (when installed and allowed, as on Debian and Ubuntu): the whole file system
+  read-only, the hidden folders (references, hidden checks) replaced by empty ones, a private /tmp,
+  no network, and its own process namespace, so that nothing it starts outlives it.
+
+`Sandbox.missing()` names what could not be put in force, for the report.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOBODY = 65534
+INSIDE = "/tmp/submission"   # where the submission copy appears inside bubblewrap
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048     # RLIMIT_DATA: heap and anonymous mappings (not CUDA's reservations)
+    processes: int = 512      # RLIMIT_NPROC, threads included (torch starts a few)
+    file_mb: int = 64         # RLIMIT_FSIZE: largest file the worker may write
+    open_files: int = 256
+
+
+@dataclass
+class Sandbox:
+    hidden: list[Path] = field(default_factory=list)   # folders the worker must not see
+    limits: Limits = Limits()
+    # DGM_BUBBLEWRAP=0 turns bubblewrap off (to debug a worker, or to test the fallback)
+    use_bubblewrap: bool = field(default_factory=lambda: os.environ.get("DGM_BUBBLEWRAP", "1") != "0")
+
+    @property
+    def bubblewrap(self) -> bool:
+        return self.use_bubblewrap and bubblewrap_works(os.geteuid() == 0)
+
+    @property
+    def switch_user(self) -> bool:
+        """As root: under bubblewrap always; without it only if nobody can run the interpreter."""
+        return os.geteuid() == 0 and (self.bubblewrap or nobody_can_run_python())
+
+    def command(self, workdir: Path) -> tuple[list[str], str]:
+        """The command that starts the worker, and the submission folder as the worker sees it."""
+        import sys
+
+        worker = [sys.executable, "-I", "-m", "autograder.worker"]
+        if not self.bubblewrap:
+            return [*worker, str(workdir)], str(workdir)
+        return [*bubblewrap_prefix(self.switch_user, self.hidden, workdir), *worker, INSIDE], INSIDE
+
+    def prepare(self, workdir: Path) -> None:
+        """Give the submission copy to the worker's user."""
+        if self.switch_user:
+            for path in (workdir, *workdir.iterdir()):
+                os.chown(path, NOBODY, NOBODY)
+
+    def preexec(self):
+        """Runs in the child between fork and exec. Under bubblewrap the user is switched inside it,
+        after the mounts (which need root); without it, here, after the limits."""
+        return functools.partial(_confine, self.limits, self.switch_user and not self.bubblewrap)
+
+    def missing(self) -> list[str]:
+        gaps = []
+        if not self.switch_user:
+            gaps.append("the worker runs as the grader's own user (grading as root switches it to "
+                        "nobody when bubblewrap is available or nobody may run the interpreter)")
+        if not self.bubblewrap:
+            gaps.append("no bubblewrap: the worker can read files the grader's user can read, use the "
+                        "network, and leave processes behind")
+        return gaps
+
+
+def _confine(limits: Limits, switch_user: bool) -> None:
+    mb = 2**20
+    for limit, value in ((resource.RLIMIT_DATA, limits.memory_mb * mb), (resource.RLIMIT_NPROC, limits.processes),
+                         (resource.RLIMIT_FSIZE, limits.file_mb * mb), (resource.RLIMIT_NOFILE, limits.open_files),
+                         (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(limit, (value, value))
+    if switch_user:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
+def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[str]:
+    """bwrap's arguments: the file system read-only, what the interpreter needs reachable, the
+    hidden folders empty, a private /tmp holding the submission, new namespaces. As root, bwrap
+    mounts with root's rights and setpriv then drops to nobody for good; otherwise an unprivileged
+    user namespace does the mounting."""
+    import sys
+
+    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    args += reachable([Path(sys.executable), Path(sys.base_prefix), Path(sys.prefix), Path(__file__).parent])
+    args += [a for folder in hidden if Path(folder).is_dir() for a in ("--tmpfs", str(Path(folder).resolve()))]
+    args += ["--tmpfs", "/tmp", "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--setenv", "HOME", INSIDE,
+             "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+             "--unshare-uts", "--unshare-cgroup-try"]
+    if as_root:
+        return args + ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                       "--no-new-privs", "--"]
+    return args + ["--unshare-user"]
+
+
+def reachable(paths: list[Path]) -> list[str]:
+    """Mounts that let nobody reach `paths` through folders only their owner may enter (pyenv under
+    /root, say): each such folder becomes an empty tmpfs into which the needed children are bound."""
+    needed: dict[Path, set[Path]] = {}
+    for path in (p.resolve() for p in paths):
+        for folder in reversed(path.parents):
+            if not os.stat(folder).st_mode & 0o001:   # others may not enter it
+                needed.setdefault(folder, set()).add(folder / path.relative_to(folder).parts[0])
+                break
+    return [arg for folder, children in needed.items()
+            for arg in ("--tmpfs", str(folder), *[a for c in sorted(children) for a in ("--ro-bind", str(c), str(c))])]
+
+
+@functools.lru_cache(maxsize=None)
+def nobody_can_run_python() -> bool:
+    import sys
+
+    try:
+        return subprocess.run([sys.executable, "-I", "-c", "pass"], capture_output=True, timeout=60,
+                              preexec_fn=functools.partial(_confine, Limits(), True)).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def bubblewrap_works(as_root: bool) -> bool:
+    """Installed, allowed to make namespaces here (some containers forbid it), and able to run
+    the interpreter as the worker's user."""
+    import sys
+    import tempfile
+
+    if shutil.which("bwrap") is None:
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        probe = [*bubblewrap_prefix(as_root, [], Path(folder)), sys.executable, "-I", "-c", "pass"]
+        try:
+            return subprocess.run(probe, preexec_fn=functools.partial(_confine, Limits(), False),
+                                  capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False

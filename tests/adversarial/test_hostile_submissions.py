@@ -1,0 +1,289 @@
+"""Hostile submissions gain nothing and break nothing (threat model: docs/security.md).
+
+Each submission is the hw1_vae reference with one part made hostile. Each test asserts the score
+(the hostile function loses its points, the rest keeps full marks), a clear message, and a valid
+results.json written by the judge alone. They run as root (as CI does), with bubblewrap."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import os
+
+import jsonschema
+import pytest
+
+from autograder import engine, results
+from autograder.sandbox import Sandbox
+from conftest import ROOT, make_submission
+
+# These tests state what holds where the grader runs as root (Gradescope, CI). As an ordinary user
+# some attacks end differently (e.g. signalling gives another error); docs/security.md has the table.
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the hostile-submission suite runs as root, like CI")
+
+SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
+FUNCTIONS = {"gaussian_kl", "iwae_bound"}
+KL_POINTS = 5  # gaussian_kl's checks in course.yml
+FULL = 14      # gaussian_kl and iwae_bound together
+
+
+def grade(tmp_path, kl_body=None, module_code="", extra_files=None, root=ROOT):
+    """Grade gaussian_kl and iwae_bound of a hostile submission; return (results.json data, by name)."""
+    vae = {}
+    if kl_body is not None:
+        vae["gaussian_kl"] = "def gaussian_kl(mu, logvar):\n" + "".join(f"    {l}\n" for l in kl_body.splitlines())
+    folder = make_submission(tmp_path / "submission", vae=vae)
+    if module_code:
+        path = folder / "vae.py"
+        path.write_text(module_code + "\n" + path.read_text())
+    for name, text in (extra_files or {}).items():
+        (folder / name).write_text(text)
+    report = engine.grade(root, "hw1_vae", folder, device="cpu", only=FUNCTIONS)
+    out = tmp_path / "results" / "results.json"
+    results.write_json(results.gradescope(report), out)
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert out.stat().st_size < 2**20
+    return data, {t["name"]: t for t in data["tests"]}
+
+
+def kl_lost(tests, fragment=None, others_intact=True):
+    """gaussian_kl lost points (with `fragment`, or one of several, in some message); iwae_bound
+    kept all of its own unless the attack also sabotaged the rest of the student's own module."""
+    kl = [t for n, t in tests.items() if n.startswith("gaussian_kl:")]
+    assert sum(t["score"] for t in kl) < KL_POINTS
+    if others_intact:
+        assert all(t["status"] == "passed" for n, t in tests.items() if n.startswith("iwae_bound:"))
+    if fragment:
+        fragments = fragment if isinstance(fragment, tuple) else (fragment,)
+        assert any(f in t["output"] for t in kl for f in fragments), [t["output"] for t in kl]
+
+
+def test_every_protection_is_in_force():
+    """As root, with bubblewrap installed (.ci/run installs it), nothing may be missing."""
+    assert Sandbox().missing() == []
+
+
+def test_without_bubblewrap_the_report_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("DGM_BUBBLEWRAP", "0")
+    data, _ = grade(tmp_path)
+    assert data["score"] == FULL
+    assert "Not in force: no bubblewrap" in data["output"]
+
+
+def test_reference_baseline(tmp_path):
+    data, _ = grade(tmp_path)
+    assert data["score"] == FULL
+
+
+FORGED = '{"score": 1000, "tests": []}'
+
+
+@pytest.mark.parametrize("how", ["at import", "at exit"])
+def test_writing_results_json_directly(tmp_path, how):
+    target = tmp_path / "results" / "results.json"
+    write = f"open({str(target)!r}, 'w').write({FORGED!r})"
+    code = {"at import": f"import os\ntry:\n    os.makedirs({str(target.parent)!r}, exist_ok=True)\n    {write}\nexcept Exception:\n    pass",
+            "at exit": f"import atexit\natexit.register(lambda: {write})"}[how]
+    data, _ = grade(tmp_path, module_code=code)
+    time.sleep(0.5)
+    assert data["score"] == FULL
+    assert json.loads(target.read_text())["score"] == FULL   # the judge's file, not the forgery
+
+
+def test_detached_process_that_writes_later(tmp_path):
+    marker = tmp_path / "late.txt"
+    body = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(2)\n"
+            f"    open({str(marker)!r}, 'w').write('forged')\n    os._exit(0)\nreturn mu.sum(-1) * 0")
+    _, tests = grade(tmp_path, body)
+    time.sleep(3)
+    kl_lost(tests)
+    assert not marker.exists()
+
+
+def test_printing_fake_results(tmp_path):
+    body = 'print(\'{"score": 1000}\')\nimport sys\nsys.stdout.flush()\nreturn mu.sum(-1) * 0'
+    data, tests = grade(tmp_path, body)
+    kl_lost(tests, "expected")
+    assert data["score"] < FULL
+
+
+@pytest.mark.parametrize("attack,outcome", [
+    ("os.kill(os.getppid(), signal.SIGKILL)", "Operation not permitted"),   # another user's process
+    ("os.kill(-1, signal.SIGKILL)", "No such process"),                     # nothing else in its namespace
+    ("os.killpg(0, signal.SIGKILL)", "ended the Python process"),            # only itself
+])
+def test_killing_or_signalling_the_grader(tmp_path, attack, outcome):
+    _, tests = grade(tmp_path, f"import os, signal\n{attack}\nreturn mu.sum(-1)")
+    kl_lost(tests, outcome)
+
+
+def test_monkeypatching_comparisons_in_the_worker(tmp_path):
+    code = ("import math, numpy, torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
+            "torch.Tensor.__eq__ = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\n"
+            "numpy.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None")
+    _, tests = grade(tmp_path, "return mu.sum(-1) * 0", module_code=code)
+    kl_lost(tests, "expected", others_intact=False)   # patching its own torch may break its own iwae
+
+
+def test_object_whose_eq_lies(tmp_path):
+    body = "class Liar:\n    def __eq__(self, other):\n        return True\n    shape = mu.shape[:-1]\nreturn Liar()"
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests, "cannot send a value of type Liar")
+
+
+def test_tensor_subclass_with_lying_torch_function(tmp_path):
+    body = ("class Liar(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+            "        return torch.zeros(())\nreturn (mu.sum(-1) * 0).as_subclass(Liar)")
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests)
+
+
+@pytest.mark.parametrize("value", ["float('nan')", "float('inf')"])
+def test_nan_and_inf(tmp_path, value):
+    _, tests = grade(tmp_path, f"return mu.sum(-1) * 0 + {value}")
+    kl_lost(tests, "overflow?")
+
+
+def test_forged_protocol_message_with_a_pickle(tmp_path):
+    body = ("import os, json, struct\nframe = json.dumps({'ok': True, 'value': {'t': 'pickle', 'data': 'gASV'}}).encode()\n"
+            "for fd in range(3, 20):\n    try:\n        if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+            "            os.write(fd, struct.pack('>Q', len(frame)) + frame)\n    except OSError:\n        pass\n"
+            "return mu.sum(-1) * 0")
+    data, tests = grade(tmp_path, body)
+    kl_lost(tests, others_intact=False)   # its own later answers arrive out of turn: they can only lose
+    assert data["score"] < FULL
+
+
+def test_sympy_object_that_runs_code_when_printed(tmp_path):
+    source = ("def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):\n"
+              "    class Evil(sympy.Function):\n        def _sympystr(self, printer):\n"
+              "            open('/tmp/pwned', 'w').write('x')\n            return 'evil'\n"
+              "        def __str__(self):\n            open('/tmp/pwned', 'w').write('x')\n            return 'evil'\n"
+              "    return Evil(mu_q)")
+    folder = make_submission(tmp_path / "submission", answers={"kl_univariate_gaussians": source})
+    report = engine.grade(ROOT, "hw1_vae", folder, device="cpu", only={"kl_univariate_gaussians"})
+    assert report.score == 0
+    assert all("does not accept" in r.message for r in report.results)
+    assert not (ROOT / "pwned").exists()
+
+
+def test_reading_the_references_and_hidden_checks(tmp_path):
+    body = "\n".join([
+        "found = []",
+        f"for path in [{str(ROOT / 'solutions' / 'hw1_vae' / 'vae.py')!r}, {str(ROOT / 'solutions' / 'hw1_vae' / 'checks.py')!r}, {str(ROOT / 'course.yml')!r}]:",
+        "    try:",
+        "        found.append(open(path).read()[:40])",
+        "    except OSError as error:",
+        "        found.append(type(error).__name__)",
+        "raise RuntimeError(repr(found))"])
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests, "FileNotFoundError")
+    outputs = " ".join(t["output"] for t in tests.values())
+    assert "hw1_vae" not in outputs and "BEGIN SOLUTION" not in outputs and "import" not in outputs
+
+
+def test_searching_memory_for_expected_values(tmp_path):
+    body = ("import gc, inspect\ncandidates = [o for o in gc.get_objects() if isinstance(o, torch.Tensor) and o.shape == mu.shape[:-1]]\n"
+            "frames = [f.frame.f_locals for f in inspect.stack()]\n"
+            "return candidates[0] if candidates else mu.sum(-1) * 0")
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests, "expected")
+
+
+def test_startup_files_in_the_submission_folder(tmp_path):
+    poison = "raise SystemExit('poisoned')\n"
+    data, _ = grade(tmp_path, extra_files={"sitecustomize.py": poison, "usercustomize.py": poison,
+                                           "conftest.py": poison, "torch.py": poison, "math.py": poison})
+    assert data["score"] == FULL
+
+
+def test_endless_loop_that_swallows_signals_and_exceptions(tmp_path, monkeypatch):
+    monkeypatch.setattr("autograder.runner.IMPORT_TIMEOUT", 30.0)
+    body = ("import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):\n    signal.signal(s, signal.SIG_IGN)\n"
+            "while True:\n    try:\n        pass\n    except BaseException:\n        pass")
+    root = short_timeout(tmp_path)
+    _, tests = grade(tmp_path, body, root=root)
+    kl_lost(tests, "did not finish within 3 s")
+
+
+def test_fork_storm(tmp_path):
+    body = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    _, tests = grade(tmp_path, body, root=short_timeout(tmp_path))
+    kl_lost(tests, "did not finish")
+    assert not leftover("nobody")
+
+
+def test_memory_grab(tmp_path):
+    _, tests = grade(tmp_path, "hoard = bytearray(16 * 2**30)\nreturn mu.sum(-1)")
+    kl_lost(tests, "MemoryError")
+
+
+def test_huge_output(tmp_path):
+    body = "import sys\nfor _ in range(200):\n    sys.stderr.write('x' * 2**20)\nreturn mu.sum(-1) * 0"
+    data, tests = grade(tmp_path, body)
+    kl_lost(tests)
+    assert len(json.dumps(data)) < 2**20
+
+
+def test_leftover_child_processes(tmp_path):
+    body = "import subprocess\nsubprocess.Popen(['sleep', '313'], start_new_session=True)\nreturn mu.sum(-1) * 0"
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests)
+    assert not leftover("sleep 313")
+
+
+def test_no_network(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    body = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\nreturn mu.sum(-1)"
+    try:
+        _, tests = grade(tmp_path, body)
+    finally:
+        server.close()
+    kl_lost(tests, "raised")
+
+
+def test_writing_to_the_grader_and_the_course(tmp_path):
+    body = (f"open({str(ROOT / 'autograder' / 'engine.py')!r}, 'a').write('# tampered')\nreturn mu.sum(-1)")
+    _, tests = grade(tmp_path, body)
+    kl_lost(tests, ("Read-only file system", "Permission denied"))
+    assert "tampered" not in (ROOT / "autograder" / "engine.py").read_text()
+
+
+def test_exception_at_import_with_a_hostile_str(tmp_path):
+    code = "class E(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\nraise E()"
+    _, tests = grade(tmp_path, module_code=code)
+    assert all(t["score"] == 0 for t in tests.values())
+    assert all("could not be printed" in t["output"] for t in tests.values())
+
+
+def test_same_score_ten_times(tmp_path):
+    """A submission whose failures involve random draws and hypothesis gets one score, always."""
+    body = "return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1) + (torch.rand(()) < 0.5).to(mu.dtype) * 1e-3"
+    scores = {grade(tmp_path / str(i), body)[0]["score"] for i in range(10)}
+    assert len(scores) == 1
+
+
+def short_timeout(tmp_path):
+    import re
+    import shutil
+
+    root = tmp_path / "course"
+    root.mkdir(exist_ok=True)
+    for part in ("solutions", "assignments"):
+        if not (root / part).exists():
+            shutil.copytree(ROOT / part, root / part)
+    (root / "course.yml").write_text(re.sub(r"timeout: \d+", "timeout: 3", (ROOT / "course.yml").read_text()))
+    return root
+
+
+def leftover(pattern: str) -> bool:
+    time.sleep(0.5)
+    if pattern == "nobody":
+        return subprocess.run(["pgrep", "-u", "nobody"], capture_output=True).returncode == 0
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0
