@@ -16,6 +16,8 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +51,6 @@ class Sandbox:
 
     def command(self, workdir: Path) -> tuple[list[str], str]:
         """The command that starts the worker, and the submission folder as the worker sees it."""
-        import sys
-
         worker = [sys.executable, "-I", "-m", "autograder.worker"]
         if not self.bubblewrap:
             return [*worker, str(workdir)], str(workdir)
@@ -95,8 +95,6 @@ def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[
     hidden folders empty, a private /tmp holding the submission, new namespaces. As root, bwrap
     mounts with root's rights and setpriv then drops to nobody for good; otherwise an unprivileged
     user namespace does the mounting."""
-    import sys
-
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     args += reachable([Path(sys.executable), Path(sys.base_prefix), Path(sys.prefix), Path(__file__).parent])
     args += [a for folder in hidden if Path(folder).is_dir() for a in ("--tmpfs", str(Path(folder).resolve()))]
@@ -124,8 +122,6 @@ def reachable(paths: list[Path]) -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def nobody_can_run_python() -> bool:
-    import sys
-
     try:
         return subprocess.run([sys.executable, "-I", "-c", "pass"], capture_output=True, timeout=60,
                               preexec_fn=functools.partial(_confine, Limits(), True)).returncode == 0
@@ -137,9 +133,6 @@ def nobody_can_run_python() -> bool:
 def bubblewrap_works(as_root: bool) -> bool:
     """Installed, allowed to make namespaces here (some containers forbid it), and able to run
     the interpreter as the worker's user."""
-    import sys
-    import tempfile
-
     if shutil.which("bwrap") is None:
         return False
     with tempfile.TemporaryDirectory() as folder:
