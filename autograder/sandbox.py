@@ -95,10 +95,12 @@ def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[
     hidden folders empty, a private /tmp holding the submission, new namespaces. As root, bwrap
     mounts with root's rights and setpriv then drops to nobody for good; otherwise an unprivileged
     user namespace does the mounting."""
-    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    args += reachable([Path(sys.executable), Path(sys.base_prefix), Path(sys.prefix), Path(__file__).parent])
+    needed = [Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parent)]
+    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *reachable(needed), "--tmpfs", "/tmp"]
+    # the private /tmp must not hide the interpreter or this package (a checkout under /tmp, say)
+    args += [a for p in needed if p.is_relative_to("/tmp") for a in ("--ro-bind", str(p), str(p))]
     args += [a for folder in hidden if Path(folder).is_dir() for a in ("--tmpfs", str(Path(folder).resolve()))]
-    args += ["--tmpfs", "/tmp", "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--setenv", "HOME", INSIDE,
+    args += ["--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--setenv", "HOME", INSIDE,
              "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
              "--unshare-uts", "--unshare-cgroup-try"]
     if as_root:
