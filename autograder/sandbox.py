@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import resource
 import shutil
@@ -97,8 +98,14 @@ def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[
     user namespace does the mounting."""
     needed = [Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parent)]
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *reachable(needed), "--tmpfs", "/tmp"]
-    # the private /tmp must not hide the interpreter or this package (a checkout under /tmp, say)
-    args += [a for p in needed if p.is_relative_to("/tmp") for a in ("--ro-bind", str(p), str(p))]
+    # a minimal /dev has no GPU: pass NVIDIA's device files through, so CUDA checks run there too
+    args += [a for device in sorted(glob.glob("/dev/nvidia*")) for a in ("--dev-bind", device, device)]
+    # the private /tmp must not hide the interpreter or this package (a checkout under /tmp, say);
+    # the folders leading to them are made enterable, since bwrap would create them root-only
+    under_tmp = [p for p in needed if p.is_relative_to("/tmp")]
+    folders = sorted({a for p in under_tmp for a in p.parents if a.is_relative_to("/tmp") and a != Path("/tmp")})
+    args += [a for folder in folders for a in ("--perms", "0755", "--dir", str(folder))]
+    args += [a for p in under_tmp for a in ("--ro-bind", str(p), str(p))]
     args += [a for folder in hidden if Path(folder).is_dir() for a in ("--tmpfs", str(Path(folder).resolve()))]
     args += ["--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--setenv", "HOME", INSIDE,
              "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
@@ -134,11 +141,11 @@ def nobody_can_run_python() -> bool:
 @functools.lru_cache(maxsize=None)
 def bubblewrap_works(as_root: bool) -> bool:
     """Installed, allowed to make namespaces here (some containers forbid it), and able to run
-    the interpreter as the worker's user."""
+    the worker as the worker's user."""
     if shutil.which("bwrap") is None:
         return False
     with tempfile.TemporaryDirectory() as folder:
-        probe = [*bubblewrap_prefix(as_root, [], Path(folder)), sys.executable, "-I", "-c", "pass"]
+        probe = [*bubblewrap_prefix(as_root, [], Path(folder)), sys.executable, "-I", "-c", "import autograder.worker"]
         try:
             return subprocess.run(probe, preexec_fn=functools.partial(_confine, Limits(), False),
                                   capture_output=True, timeout=60).returncode == 0
