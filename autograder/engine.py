@@ -89,7 +89,8 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     started = time.monotonic()
     assignment, folder, suite = _load(root, assignment_id)
     settings = assignment.settings()
-    sandbox = Sandbox(hidden=[folder], limits=Limits(memory_mb=assignment.memory_mb))
+    # every assignment's references and hidden checks, not only this one's
+    sandbox = Sandbox(hidden=[Path(root) / "solutions"], limits=Limits(memory_mb=assignment.memory_mb))
     student = Submission(submission, suite.files, assignment.timeout, sandbox)
     student.start()  # the worker imports torch while the judge loads the reference
     try:

@@ -104,13 +104,13 @@ class Submission:
 
     # -- calls
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
-             cotangent_seed=0, symbols=None, timeout=None) -> Result:
+             cotangent_seed=0, symbols=None) -> Result:
         self._ensure_imported(module)
         encoded_args, encoded_kwargs = encode_arguments(args, kwargs)
         reply = self._exchange({"op": "call", "module": module, "function": function,
                                 "args": encoded_args, "kwargs": encoded_kwargs, "seed": seed,
                                 "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed},
-                               timeout or self.timeout, f"{function}()")
+                               self.timeout, f"{function}()")
         if not reply.get("ok"):
             raise StudentError(explain_error(reply, function))
         try:
@@ -205,7 +205,7 @@ class Reference:
             self.modules[stem] = module
 
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
-             cotangent_seed=0, symbols=None, timeout=None) -> Result:
+             cotangent_seed=0, symbols=None) -> Result:
         fn = getattr(self.modules[module], function)
         output, grads = calls.invoke(fn, list(args), dict(kwargs or {}), seed, grad_wrt, cotangent_seed)
         value = wire.decode(wire.encode(output), symbols)

@@ -178,7 +178,8 @@ def test_sympy_object_that_runs_code_when_printed(tmp_path):
 def test_reading_the_references_and_hidden_checks(tmp_path):
     body = "\n".join([
         "found = []",
-        f"for path in [{str(ROOT / 'solutions' / 'hw1_vae' / 'vae.py')!r}, {str(ROOT / 'solutions' / 'hw1_vae' / 'checks.py')!r}, {str(ROOT / 'course.yml')!r}]:",
+        f"for path in [{str(ROOT / 'solutions' / 'hw1_vae' / 'vae.py')!r}, {str(ROOT / 'solutions' / 'hw1_vae' / 'checks.py')!r},",
+        f"             {str(ROOT / 'solutions' / 'hw3_gans' / 'answers.py')!r}]:",
         "    try:",
         "        found.append(open(path).read()[:40])",
         "    except OSError as error:",
