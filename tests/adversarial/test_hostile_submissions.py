@@ -293,3 +293,23 @@ def leftover(pattern: str) -> bool:
     if pattern == "nobody":
         return subprocess.run(["pgrep", "-u", "nobody"], capture_output=True).returncode == 0
     return subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0
+
+
+def test_a_string_of_code_for_a_sympy_answer(tmp_path):
+    source = ("def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):\n"
+              "    return \"__import__('os').system('touch /tmp/pwned-by-string')\"")
+    folder = make_submission(tmp_path / "submission", answers={"kl_univariate_gaussians": source})
+    report = engine.grade(ROOT, "hw1_vae", folder, device="cpu", only={"kl_univariate_gaussians"})
+    assert report.score == 0
+    assert all("expected a sympy expression" in r.message for r in report.results)
+    assert not os.path.exists("/tmp/pwned-by-string")
+
+
+@pytest.mark.parametrize("exit_code,fragment", [
+    ("import sys\nsys.exit(3)", "called sys.exit(3)"),
+    ("import os\nos._exit(7)", "exit code 7"),
+    ("import ctypes\nctypes.string_at(0)", "SIGSEGV"),
+])
+def test_exits_and_crashes(tmp_path, exit_code, fragment):
+    _, tests = grade(tmp_path, exit_code + "\nreturn mu.sum(-1)")
+    kl_lost(tests, fragment)
