@@ -143,7 +143,7 @@ def evaluate(value, point):
 
     if isinstance(value, sympy.MatrixBase):
         return [[number(e, point) for e in value.row(i)] for i in range(value.rows)]
-    if isinstance(value, (list, wire.Pairs)):
+    if isinstance(value, list):  # wire.Pairs and wire.Unordered are lists too
         scalars = as_multiset(value)
         return scalars if isinstance(scalars, str) else [number(s, point) for s in scalars]
     scalar = as_sympy(value)
