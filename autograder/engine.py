@@ -143,7 +143,7 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
 def _run_one(check, points, visibility, prepare, student, device) -> CheckResult:
     try:
         verdict = check.run(student, prepare(), device)
-        score, message = (points if verdict.passed else 0.0), verdict.message
+        score, message = points * verdict.credit, verdict.message
     except GraderError:
         raise
     except Exception:  # noqa: BLE001 - a grader bug must cost this check only, and be visible

@@ -1,4 +1,5 @@
-"""The wire between judge and worker: length-prefixed JSON, tensors as raw bytes, sympy as trees.
+"""The wire between judge and worker: length-prefixed JSON, tensors as raw bytes, sympy as trees,
+callable arguments as names from a whitelist of elementwise functions.
 
 Nothing here unpickles or evals. The worker side (`encode`) may run next to hostile code, so the
 judge side (`decode`) treats every message as untrusted data: types, dtypes, shapes, sizes and
@@ -25,6 +26,8 @@ TENSOR_DTYPES = ("float16", "bfloat16", "float32", "float64", "int64", "int32", 
 SYMPY_FUNCTIONS = ("log", "exp", "Abs", "sign", "sin", "cos", "tan", "atan", "sinh", "cosh",
                    "tanh", "erf", "re", "im", "Max", "Min", "sqrt")
 SYMPY_CONSTANTS = ("pi", "E", "I", "oo", "-oo", "zoo", "nan")
+# elementwise tensor functions that may be passed as arguments, by name -> their parameters
+ELEMENTWISE = {"identity": (), "log": (), "softplus": (), "exp_over": ("tau",), "relu_plus": ("margin",)}
 
 
 class WireError(ValueError):
@@ -85,6 +88,8 @@ def encode(value):
         return {"t": "list", "items": [encode(v) for v in value]}
     if type(value) in (set, frozenset):
         return {"t": "set", "items": [encode(v) for v in value]}
+    if isinstance(value, Elementwise):
+        return {"t": "function", "name": value.name, "params": dict(value.params)}
     if type(value) is dict:  # e.g. sympy's eigenvals(): {eigenvalue: multiplicity}
         return {"t": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
     sympy_value = _encode_sympy(value)
@@ -176,6 +181,11 @@ def decode(data, symbols: dict | None = None):
         return Pairs((decode(k, symbols), decode(v, symbols)) for k, v in pairs)
     if kind == "tensor":
         return decode_tensor(data)
+    if kind == "function":
+        params = data.get("params")
+        if not isinstance(params, dict):
+            raise WireError("malformed function")
+        return Elementwise(data.get("name"), params)
     if kind == "sympy":
         return _SympyBuilder(symbols or {}).build(data.get("tree"))
     if kind == "matrix":
@@ -196,6 +206,41 @@ class Unordered(list):
 
 class Pairs(list):
     """A dict sent by the worker, as (key, value) pairs (keys need not be hashable here)."""
+
+
+class Elementwise:
+    """A function applied elementwise to a tensor, chosen by name from ELEMENTWISE: how a graded
+    function receives callables (phi, psi) without any code crossing the wire. The judge names it
+    in the arguments; the worker and the reference call it like any Python function."""
+
+    def __init__(self, name, params: dict):
+        if type(name) is not str or name not in ELEMENTWISE:
+            raise WireError(f"unknown elementwise function {str(name)[:40]!r}")
+        if sorted(params) != sorted(ELEMENTWISE[name]) or not all(map(_finite, params.values())):
+            raise WireError(f"{name} takes the finite numbers: {', '.join(ELEMENTWISE[name]) or 'none'}")
+        self.name, self.params = name, {k: float(v) for k, v in params.items()}
+
+    def __call__(self, x):
+        import torch
+        import torch.nn.functional as F
+
+        if self.name == "identity":
+            return x
+        if self.name == "log":
+            return torch.log(x)
+        if self.name == "softplus":
+            return F.softplus(x)
+        if self.name == "exp_over":
+            return torch.exp(x / self.params["tau"])
+        return torch.relu(x + self.params["margin"])
+
+    def __repr__(self):
+        return {"exp_over": "exp(x / {tau:g})", "relu_plus": "relu(x + {margin:g})"}.get(
+            self.name, self.name).format(**self.params)
+
+
+def _finite(v) -> bool:
+    return (type(v) is float and math.isfinite(v)) or (type(v) is int and abs(v) <= 2**53)
 
 
 class TensorInfo:

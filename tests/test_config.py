@@ -13,11 +13,11 @@ def load_text(tmp_path, text):
     return config.load(path)
 
 
-def test_the_course_file_is_valid_and_matches_the_checks():
-    course = config.load(ROOT / "course.yml")
-    assignment = course.assignment("hw1_vae")
-    config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / "hw1_vae").checks)
-    assert assignment.max_points == 38
+@pytest.mark.parametrize("assignment_id,points", [("hw1_vae", 38), ("hw2_contrastive", 41.5), ("hw3_gans", 47)])
+def test_the_course_file_is_valid_and_matches_the_checks(assignment_id, points):
+    assignment = config.load(ROOT / "course.yml").assignment(assignment_id)
+    config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / assignment_id).checks)
+    assert assignment.max_points == points
 
 
 @pytest.mark.parametrize("text,fragment", [

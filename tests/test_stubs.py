@@ -9,7 +9,7 @@ from autograder import stubs
 from conftest import ROOT
 
 
-ASSIGNMENTS = ["hw1_vae", "hw3_gans"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -51,7 +51,9 @@ def test_unbalanced_markers_are_reported_with_their_line(source, problem):
         stubs.make_stub(source, "vae.py")
 
 
-@pytest.mark.parametrize("assignment,names", [("hw1_vae", ("vae.py", "answers.py")), ("hw3_gans", ("gans.py", "answers.py"))])
+@pytest.mark.parametrize("assignment,names", [("hw1_vae", ("vae.py", "answers.py")),
+                                              ("hw2_contrastive", ("losses.py", "answers.py")),
+                                              ("hw3_gans", ("gans.py", "answers.py"))])
 def test_stubs_hold_no_solution_code(assignment, names):
     for name in names:
         stub = (ROOT / "assignments" / assignment / name).read_text()
@@ -70,5 +72,5 @@ def test_assignment_readme_lists_every_check_with_its_points(assignment):
 
     readme = (ROOT / "assignments" / assignment / "README.md").read_text().replace("\\|", "|")
     for name, setting in config.load(ROOT / "course.yml").assignment(assignment).settings().items():
-        row = re.search(re.escape(name) + r"\s*\|\s*([\d.]+)\s*\|\s*(\w+)", readme)
+        row = re.search(r"^\|\s*`?" + re.escape(name) + r"`?\s*\|\s*([\d.]+)\s*\|\s*(\w+)", readme, re.MULTILINE)
         assert row and (float(row[1]), row[2]) == (setting.points, setting.visibility), name

@@ -46,6 +46,30 @@ def test_malformed_or_hostile_data_is_rejected(data, fragment):
         wire.decode(data, {"x": X})
 
 
+def test_elementwise_functions_cross_by_name_and_are_called_like_functions():
+    x = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    for name, params, expected in [("identity", {}, x), ("log", {}, x.log()), ("softplus", {}, torch.nn.functional.softplus(x)),
+                                   ("exp_over", {"tau": 0.5}, (x / 0.5).exp()), ("relu_plus", {"margin": -1}, (x - 1).relu())]:
+        back = wire.decode(wire.encode(wire.Elementwise(name, params)))
+        assert isinstance(back, wire.Elementwise) and torch.equal(back(x), expected)
+    assert repr(wire.Elementwise("exp_over", {"tau": 0.5})) == "exp(x / 0.5)"
+
+
+@pytest.mark.parametrize("data,fragment", [
+    ({"t": "function", "name": "eval", "params": {}}, "unknown elementwise function"),
+    ({"t": "function", "name": ["log"], "params": {}}, "unknown elementwise function"),
+    ({"t": "function", "name": "exp_over", "params": {}}, "exp_over takes the finite numbers: tau"),
+    ({"t": "function", "name": "log", "params": {"tau": 1.0}}, "log takes the finite numbers: none"),
+    ({"t": "function", "name": "exp_over", "params": {"tau": "0.5"}}, "finite numbers"),
+    ({"t": "function", "name": "exp_over", "params": {"tau": 10**400}}, "finite numbers"),
+    ({"t": "function", "name": "relu_plus", "params": {"margin": True}}, "finite numbers"),
+    ({"t": "function", "name": "log"}, "malformed function"),
+])
+def test_unknown_or_malformed_functions_are_rejected(data, fragment):
+    with pytest.raises(wire.WireError, match=fragment):
+        wire.decode(data)
+
+
 def test_deep_expressions_are_rejected():
     tree = ["Symbol", "x"]
     for _ in range(wire.MAX_SYMPY_DEPTH + 5):

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 class Verdict:
     passed: bool
     message: str
+    credit: float | None = None   # the fraction of the points earned: by default all or nothing
+
+    def __post_init__(self):
+        if self.credit is None:
+            self.credit = float(self.passed)
 
 
 class Check:

@@ -1,6 +1,8 @@
-"""Multiple-choice answers: a set of option letters, compared with the key exactly."""
+"""Multiple-choice answers: a set of option letters, compared with the key exactly; and tables of
+choices (a dict of dicts, e.g. which factors an augmentation makes a representation invariant to)."""
 from __future__ import annotations
 
+from .. import wire
 from ..runner import StudentError
 from . import Check, Verdict
 
@@ -61,3 +63,95 @@ class ChoiceFormat(_ChoiceCheck):
     def run(self, student, prepared, device):
         letters, problem = self.chosen(student)
         return Verdict(problem is None, problem or f"answered {', '.join(sorted(letters))}")
+
+
+def normalize_table(answer, rows, columns, values):
+    """{(row, column): value} from a dict of dicts whose keys and values may differ from the
+    expected words in case and surrounding spaces; or a sentence saying what is wrong (never what
+    is right)."""
+    example = f"{{{', '.join(f'{c!r}: ...' for c in columns)}}}"
+    by_row, problem = _entries(answer, rows, "", "row", f"a dict of dicts such as {{{rows[0]!r}: {example}, ...}}")
+    if problem:
+        return None, problem
+    table = {}
+    for row in rows:
+        cells, problem = _entries(by_row[row], columns, f"row {row!r}: ", "column", f"a dict such as {example}")
+        if problem:
+            return None, problem
+        for column in columns:
+            table[row, column] = _spelled(cells[column], values)
+            if table[row, column] is None:
+                return None, (f"{row}/{column} is {str(cells[column])[:40]!r}; every value must be one of "
+                              f"{', '.join(map(repr, values))}")
+    return table, None
+
+
+def _spelled(text, words):
+    """The word among `words` that `text` spells, ignoring case and surrounding spaces, or None."""
+    return next((w for w in words if w.lower() == text.strip().lower()), None) if isinstance(text, str) else None
+
+
+def _entries(pairs, names, where, what, form):
+    """{name: value} from a decoded dict whose keys spell `names`; or (None, a sentence)."""
+    if not isinstance(pairs, wire.Pairs):
+        return None, f"{where}must be {form}, got a {type(pairs).__name__}"
+    found = {}
+    for key, value in pairs:
+        name = _spelled(key, names)
+        if name is None or name in found:
+            return None, (f"{where}unknown {what} {str(key)[:40]!r} (the {what}s are {', '.join(names)})"
+                          if name is None else f"{where}{what} {name!r} is given twice")
+        found[name] = value
+    missing = [name for name in names if name not in found]
+    return (None, f"{where}{what} {missing[0]!r} is missing") if missing else (found, None)
+
+
+class _TableCheck(Check):
+    """params: "rows", "columns" and the allowed "values" of a table answered as a dict of dicts."""
+
+    def table(self, runner):
+        try:
+            answer = self.call(runner).value
+        except StudentError as error:
+            return None, str(error)
+        table, problem = normalize_table(answer, self.params["rows"], self.params["columns"], self.params["values"])
+        return table, problem and f"{self.function}(): {problem}"
+
+
+class ChoiceTable(_TableCheck):
+    """Every cell against the key; a wrong answer names the wrong cells. Credit per row without a
+    mistake: a row is one question (in hw2: what does this augmentation set make the encoder
+    invariant to?), so one misunderstanding costs its share. Per-cell credit would pay half the
+    points for a table of coin flips; all-or-nothing would take them all for one slip."""
+
+    kind = "choice_table"
+    reveals_answer = True
+
+    def prepare(self, reference, device):
+        table, problem = self.table(reference)
+        if problem:
+            raise ValueError(f"the reference answer of {self.function} is malformed: {problem}")
+        return [[row, column, value] for (row, column), value in table.items()]
+
+    def run(self, student, prepared, device):
+        table, problem = self.table(student)
+        if problem:
+            return Verdict(False, problem)
+        wrong = [(row, column, table[row, column]) for row, column, value in prepared if table[row, column] != value]
+        if not wrong:
+            return Verdict(True, "matches the key")
+        rows = self.params["rows"]
+        right = len(rows) - len({row for row, _, _ in wrong})
+        cells = "; ".join(f"{row}/{column} should not be {value!r}" for row, column, value in wrong)
+        return Verdict(False, f"{cells} (credit for the {right} of {len(rows)} rows without a mistake)",
+                       right / len(rows))
+
+
+class ChoiceTableFormat(_TableCheck):
+    """Public sanity check: every row and column present, every value allowed (reveals nothing)."""
+
+    kind = "choice_table_format"
+
+    def run(self, student, prepared, device):
+        table, problem = self.table(student)
+        return Verdict(problem is None, problem or "well-formed")

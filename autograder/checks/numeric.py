@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import wire
 from ..runner import StudentError
 from . import Check, Verdict
-from .tensors import describe_case, make_inputs, mismatch
+from .tensors import describe_case, make_input, make_inputs, mismatch
 
 
 class MatchesReference(Check):
@@ -65,7 +65,9 @@ class MatchesReference(Check):
 
 class MetaProbe(Check):
     """Runs the function on `meta` tensors, which have a device but no data. Code that creates
-    tensors on the CPU instead of the inputs' device fails here even on a CPU-only grader."""
+    tensors on the CPU instead of the inputs' device fails here even on a CPU-only grader.
+    params: "shapes" of the tensor arguments (zeros), then optionally "extra_args": recipes of
+    further arguments that are not tensors ({"value": ...} or {"function": ...})."""
 
     kind = "meta_probe"
 
@@ -78,7 +80,8 @@ class MetaProbe(Check):
     def _args(self, device="meta"):
         import torch
 
-        return [torch.zeros(shape, dtype=torch.float32, device=device) for shape in self.params["shapes"]]
+        tensors = [torch.zeros(shape, dtype=torch.float32, device=device) for shape in self.params["shapes"]]
+        return tensors + [make_input(r, "float32", 0, device) for r in self.params.get("extra_args", [])]
 
     def run(self, student, prepared, device):
         expected = wire.decode_tensor(prepared)
@@ -86,7 +89,7 @@ class MetaProbe(Check):
             result = self.call(student, *self._args())
         except StudentError as error:
             text = str(error)
-            if "cannot be called on meta tensors" in text or "data-dependent" in text:
+            if any(sign in text for sign in ("cannot be called on meta tensors", "data-dependent", "data-independent")):
                 return Verdict(True, "inconclusive: the function reads tensor values, which meta "
                                      "tensors do not have; device handling was not probed")
             if "meta" in text and "device" in text:

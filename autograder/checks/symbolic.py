@@ -20,6 +20,7 @@ DOMAINS = {
     "nonnegative": ({"nonnegative": True, "real": True}, (0.0, 4.0), 0.0),
     "real": ({"real": True}, (-4.0, 4.0), 0.5),
     "probability": ({"positive": True}, (0.02, 0.98), 0.5),
+    "cosine": ({"real": True}, (-0.98, 0.98), 0.0),   # u^T v of unit vectors u != ±v
 }
 
 

@@ -12,11 +12,15 @@ TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-12), "bfloat16": (2e
 
 def make_input(recipe, dtype: str, seed: int, device: str):
     """A recipe is {"normal": shape, "scale": s, "shift": m}, {"uniform": shape, "low": a,
-    "high": b} or {"value": literal}; tensors are drawn in float64 on the CPU, then cast."""
+    "high": b}, {"value": literal} or {"function": name, **parameters} (a wire.Elementwise);
+    "unit_rows": true scales a drawn tensor's rows (along the last dimension) to unit norm.
+    Tensors are drawn in float64 on the CPU, then cast."""
     import torch
 
     if "value" in recipe:
         return recipe["value"]
+    if "function" in recipe:
+        return wire.Elementwise(recipe["function"], {k: v for k, v in recipe.items() if k != "function"})
     generator = torch.Generator().manual_seed(seed)
     if "normal" in recipe:
         t = torch.randn(recipe["normal"], generator=generator, dtype=torch.float64)
@@ -24,6 +28,8 @@ def make_input(recipe, dtype: str, seed: int, device: str):
     else:
         t = torch.rand(recipe["uniform"], generator=generator, dtype=torch.float64)
         t = recipe.get("low", 0.0) + (recipe.get("high", 1.0) - recipe.get("low", 0.0)) * t
+    if recipe.get("unit_rows"):
+        t = t / t.norm(dim=-1, keepdim=True)
     return t.to(dtype=getattr(torch, dtype), device=device)
 
 

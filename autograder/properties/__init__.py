@@ -2,6 +2,6 @@
 students read in the assignment, so they hold nothing secret."""
 from __future__ import annotations
 
-from . import gans, vae
+from . import contrastive, gans, vae
 
-PROPERTIES = {**vae.PROPERTIES, **gans.PROPERTIES}
+PROPERTIES = {**vae.PROPERTIES, **contrastive.PROPERTIES, **gans.PROPERTIES}
