@@ -48,7 +48,7 @@ MUTANTS = [
      "is a sum or mean missing?"),
     ("mse_loss", "zeros on the CPU", "return ((x_hat - x) ** 2 + torch.zeros(x.shape)).mean()", "device probe",
      "created on the CPU"),
-    ("contrastive_logits", "transposed", "return z_pos @ z.T / tau", "values and gradients", "expected"),
+    ("contrastive_logits", "transposed", "return z_pos @ z.T / tau", "values and gradients", "the transpose"),
     ("contrastive_logits", "temperature missing", "return z @ z_pos.T", "values and gradients", "expected"),
     ("contrastive_logits", "temperature multiplied", "return z @ z_pos.T * tau", "values and gradients", "expected"),
     ("contrastive_logits", "only the positives", "return (z * z_pos).sum(1) / tau", "values and gradients",

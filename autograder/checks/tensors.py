@@ -87,7 +87,16 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
         return None
     index = _index(too_far)
     where = f" at index {index}" if a.dim() else ""
-    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}"
+    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}{value_hint(a, b, rtol, atol)}"
+
+
+def value_hint(actual, expected, rtol: float, atol: float) -> str:
+    """A guess at a common slip behind wrong values, or nothing."""
+    import torch
+
+    if actual.dim() == 2 and actual.shape[0] == actual.shape[1] > 1 and torch.allclose(actual, expected.T, rtol, atol):
+        return " (your result is the transpose of the expected one: rows and columns swapped?)"
+    return ""
 
 
 def shape_hint(actual: tuple, expected: tuple) -> str:
