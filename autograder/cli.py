@@ -3,6 +3,10 @@
     course grade ASSIGNMENT SUBMISSION_DIR --results PATH   every check; Gradescope's results.json
     course check ASSIGNMENT [DIR]                           the student's local check: public checks
     course stubs ASSIGNMENT [--check]                       regenerate (or verify) the stubs
+    course release ASSIGNMENT OUT_DIR                       the folder students receive
+    course nbgrader ASSIGNMENT COURSE_DIR                   an nbgrader course folder
+    course gradescope ASSIGNMENT OUT.zip                    the Gradescope autograder zip
+    course grade-all ASSIGNMENT SUBMISSIONS_DIR --csv grades.csv [--jobs N]   a whole class
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import config, engine, results, stubs
+from . import batch, config, engine, gradescope, nbgrader, release, results, stubs
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -41,11 +45,29 @@ def main(argv: list[str] | None = None) -> int:
     stub = verbs.add_parser("stubs", help="generate the student stubs and public-check data")
     stub.add_argument("assignment")
     stub.add_argument("--check", action="store_true", help="only report files that are out of date")
+    out = verbs.add_parser("release", help="write the folder students receive (stubs, README, check.py)")
+    out.add_argument("assignment")
+    out.add_argument("out_dir", type=Path)
+    nbgrader_course = verbs.add_parser("nbgrader", help="write an nbgrader course folder for the assignment")
+    nbgrader_course.add_argument("assignment")
+    nbgrader_course.add_argument("course_dir", type=Path)
+    zipped = verbs.add_parser("gradescope", help="build the Gradescope autograder zip")
+    zipped.add_argument("assignment")
+    zipped.add_argument("out_zip", type=Path)
+    many = verbs.add_parser("grade-all", help="grade a folder of submissions into a gradebook CSV")
+    many.add_argument("assignment")
+    many.add_argument("submissions", type=Path, help="one folder per student, or a Gradescope export")
+    many.add_argument("--csv", type=Path, required=True, help="the gradebook to write")
+    many.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    many.add_argument("--results-dir", type=Path, help="results.json per submission (default: results/ "
+                      "next to the CSV)")
+    many.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     args = parser.parse_args(argv)
     root = args.root or find_root()
     try:
-        return {"grade": _grade, "check": _check, "stubs": _stubs}[args.verb](root, args)
-    except (config.ConfigError, stubs.StubError) as error:
+        return {"grade": _grade, "check": _check, "stubs": _stubs, "release": _release,
+                "nbgrader": _nbgrader, "gradescope": _gradescope, "grade-all": _grade_all}[args.verb](root, args)
+    except (config.ConfigError, stubs.StubError, release.ReleaseError, nbgrader.NbgraderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -83,3 +105,33 @@ def _stubs(root: Path, args) -> int:
     for name in stubs.generate(root, args.assignment):
         print(f"wrote assignments/{args.assignment}/{name}")
     return 0
+
+
+def _release(root: Path, args) -> int:
+    files = release.release(root, args.assignment, args.out_dir)
+    print(f"wrote {len(files)} files to {args.out_dir}; students run `python check.py` there")
+    return 0
+
+
+def _nbgrader(root: Path, args) -> int:
+    nbgrader.build(root, args.assignment, args.course_dir)
+    print(f"wrote {args.course_dir}/source/{args.assignment}; next, in {args.course_dir}: "
+          f"nbgrader generate_assignment {args.assignment}")
+    return 0
+
+
+def _gradescope(root: Path, args) -> int:
+    gradescope.build(root, args.assignment, args.out_zip)
+    print(f"wrote {args.out_zip}: upload it on Gradescope (Configure Autograder, Ubuntu 22.04 base image)")
+    return 0
+
+
+def _grade_all(root: Path, args) -> int:
+    results_dir = args.results_dir or args.csv.parent / "results"
+    graded = batch.grade_all(root, args.assignment, args.submissions, args.csv, results_dir,
+                             max(1, args.jobs), args.device)
+    failed = [g for g in graded if g.problem]
+    print(f"graded {len(graded) - len(failed)} of {len(graded)} submissions: {args.csv}, {results_dir}/")
+    for g in failed:
+        print(f"  not graded: {g.folder.name} ({', '.join(g.students)}): {g.problem}", file=sys.stderr)
+    return 1 if failed else 0

@@ -52,6 +52,10 @@ def write_json(data: dict, path: Path) -> None:
     os.replace(temporary, path)
 
 
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
 def text(report: Report) -> str:
     scope = "public checks" if report.public_only else "all checks"
     width = max((len(r.name) for r in report.results), default=20)

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import calls, wire
 from .sandbox import Sandbox
 
+ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder (release.py)
 IMPORT_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any student code runs
 
@@ -53,8 +54,8 @@ class Submission:
         self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
         for name in files:
-            source = Path(folder) / name
-            if source.is_file():
+            source = find_file(Path(folder), name)
+            if source is not None:
                 shutil.copyfile(source, self.workdir / name)
                 self.present.add(Path(name).stem)
         self.sandbox.prepare(self.workdir)
@@ -171,6 +172,18 @@ class Submission:
             name = signal.Signals(-code).name
             return f"killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
         return f"exit code {code} (os._exit or a fatal error)"
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    """The submitted file `name`: at the top of the folder, else the shallowest copy below it (an
+    upload of a whole folder), skipping hidden folders, macOS's __MACOSX and the engine copy of a
+    released folder. Never a symbolic link: one could point at a reference that the grader, unlike
+    the student, may read."""
+    if (folder / name).is_file() and not (folder / name).is_symlink():
+        return folder / name
+    found = [p for p in folder.rglob(name) if p.is_file() and not p.is_symlink() and not any(
+        part.startswith(".") or part in ("__MACOSX", ENGINE_FOLDER) for part in p.relative_to(folder).parts[:-1])]
+    return min(found, key=lambda p: (len(p.parts), str(p)), default=None)
 
 
 def explain_error(reply: dict, what: str) -> str:

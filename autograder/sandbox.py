@@ -52,7 +52,7 @@ class Sandbox:
 
     def command(self, workdir: Path) -> tuple[list[str], str]:
         """The command that starts the worker, and the submission folder as the worker sees it."""
-        worker = [sys.executable, "-I", "-m", "autograder.worker"]
+        worker = python_running("from autograder.worker import main; main()")
         if not self.bubblewrap:
             return [*worker, str(workdir)], str(workdir)
         return [*bubblewrap_prefix(self.switch_user, self.hidden, workdir), *worker, INSIDE], INSIDE
@@ -129,6 +129,23 @@ def reachable(paths: list[Path]) -> list[str]:
             for arg in ("--tmpfs", str(folder), *[a for c in sorted(children) for a in ("--ro-bind", str(c), str(c))])]
 
 
+def python_running(code: str) -> list[str]:
+    """An isolated interpreter (`python -I`, which ignores the caller's folder and PYTHONPATH) that
+    runs `code` with this package importable: as installed, or else from the folder holding this
+    copy (the one vendored next to a student folder's check.py)."""
+    if not _installed_here():
+        code = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); {code}"
+    return [sys.executable, "-I", "-c", code]
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_here() -> bool:
+    """Whether an isolated interpreter imports this very copy of the package."""
+    probe = subprocess.run([sys.executable, "-I", "-c", "import autograder; print(autograder.__file__)"],
+                           capture_output=True, text=True, timeout=60)
+    return probe.returncode == 0 and Path(probe.stdout.strip()).resolve() == Path(__file__).resolve().with_name("__init__.py")
+
+
 @functools.lru_cache(maxsize=None)
 def nobody_can_run_python() -> bool:
     try:
@@ -145,7 +162,7 @@ def bubblewrap_works(as_root: bool) -> bool:
     if shutil.which("bwrap") is None:
         return False
     with tempfile.TemporaryDirectory() as folder:
-        probe = [*bubblewrap_prefix(as_root, [], Path(folder)), sys.executable, "-I", "-c", "import autograder.worker"]
+        probe = [*bubblewrap_prefix(as_root, [], Path(folder)), *python_running("import autograder.worker")]
         try:
             return subprocess.run(probe, preexec_fn=functools.partial(_confine, Limits(), False),
                                   capture_output=True, timeout=60).returncode == 0

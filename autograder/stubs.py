@@ -25,6 +25,9 @@ BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*(?P<hint>.*)$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 
 
+DEFAULT_HINT = "your code here"
+
+
 class StubError(ValueError):
     """Unbalanced solution markers."""
 
@@ -37,7 +40,7 @@ def make_stub(source: str, filename: str = "<source>") -> str:
             if inside:
                 raise StubError(f"{filename}:{number}: BEGIN SOLUTION inside another region")
             inside = number
-            indent, hint = begin["indent"], begin["hint"].strip() or "your code here"
+            indent, hint = begin["indent"], begin["hint"].strip() or DEFAULT_HINT
             out.append(f"{indent}# FIXME: {hint}\n{indent}raise NotImplementedError\n")
         elif END.match(line.rstrip("\n")):
             if not inside:

@@ -1,8 +1,9 @@
 """The untrusted side: imports the student's files and calls their functions on request.
 
-Started by the judge as `python -I -m autograder.worker SUBMISSION_COPY`. It talks over the pipe
-that was its stdout; the student's own prints go to stderr. It holds no reference, no expected
-value and no verdict: it only answers "what does your function return on these inputs".
+Started by the judge in an isolated interpreter (`sandbox.python_running`) with the submission
+copy as its argument. It talks over the pipe that was its stdout; the student's own prints go to
+stderr. It holds no reference, no expected value and no verdict: it only answers "what does your
+function return on these inputs".
 """
 from __future__ import annotations
 

@@ -1,0 +1,109 @@
+"""The Gradescope autograder: what `course gradescope ASSIGNMENT OUT.zip` builds.
+
+    setup.sh          run once, as root, on Gradescope's Ubuntu 22.04 image: Python 3.11 and the
+                      pinned packages, bubblewrap, and references readable by root alone
+    run_autograder    run per submission, as root: grade /autograder/submission into
+                      /autograder/results/results.json (a valid fallback file if grading dies)
+    course/           this package, course.yml and this assignment's references and checks
+
+Student code runs as `nobody`, the system's unprivileged user (docs/security.md). Tests relocate
+/autograder with $DGM_AUTOGRADER_ROOT and reuse their own interpreter with $DGM_PYTHON.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from . import config, results
+
+UV_VERSION = "0.13.9"   # installs Python 3.11 (Ubuntu 22.04 has 3.10, which numpy 2.4 no longer supports)
+COURSE_FILES = ["pyproject.toml", "constraints.txt", "README.md", "course.yml"]
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04).
+set -euo pipefail
+AUTOGRADER=${{DGM_AUTOGRADER_ROOT:-/autograder}}
+COURSE=$AUTOGRADER/source/course
+if [ -z "${{DGM_PYTHON:-}}" ]; then
+    apt-get update -qq
+    apt-get install -y -qq python3-pip bubblewrap >/dev/null
+    python3 -m pip install -q uv=={uv}
+    # a Python that nobody (who runs student code) may execute: not under /root
+    export UV_PYTHON_INSTALL_DIR=/opt/uv-python
+    python3 -m uv venv -q --python 3.11 "$AUTOGRADER/venv"
+    python3 -m uv pip install -q --python "$AUTOGRADER/venv/bin/python" -c "$COURSE/constraints.txt" "$COURSE"
+fi
+# references and hidden checks: root's alone (student code runs as nobody)
+chown -R root:root "$COURSE"
+chmod -R go-rwx "$COURSE"
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this as root for every submission.
+AUTOGRADER=${{DGM_AUTOGRADER_ROOT:-/autograder}}
+RESULTS=$AUTOGRADER/results/results.json
+PYTHON=${{DGM_PYTHON:-$AUTOGRADER/venv/bin/python}}
+
+# If the grader itself dies (killed, out of memory, broken install), Gradescope still gets a
+# valid results.json that says so, instead of an opaque "autograder failed".
+fallback() {{
+    if ! "$PYTHON" -c 'import json, sys; json.load(open(sys.argv[1]))' "$RESULTS" 2>/dev/null; then
+        mkdir -p "$(dirname "$RESULTS")"
+        cat > "$RESULTS" <<'JSON'
+{fallback}
+JSON
+    fi
+}}
+trap fallback EXIT
+
+mkdir -p "$AUTOGRADER/results"
+rm -f "$RESULTS"
+cd "$AUTOGRADER/source"
+# only the expected files are read from the submission (the engine copies them)
+DGM_COURSE_ROOT="$AUTOGRADER/source/course" \\
+    "$PYTHON" -m autograder grade {assignment} "$AUTOGRADER/submission" --results "$RESULTS"
+"""
+
+
+def fallback_json(assignment_id: str) -> str:
+    return json.dumps(results.failure(assignment_id, "the grader stopped before writing its results"))
+
+
+def build(root: Path, assignment_id: str, out_zip: Path) -> Path:
+    """Write the autograder zip of the assignment; return its path."""
+    root, out_zip = Path(root), Path(out_zip)
+    config.load(root / "course.yml").assignment(assignment_id)   # a clear error for unknown ids
+    out_zip.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_text(archive, "setup.sh", SETUP.format(uv=UV_VERSION), executable=True)
+        _add_text(archive, "run_autograder", RUN.format(assignment=assignment_id,
+                                                        fallback=fallback_json(assignment_id)), executable=True)
+        for name in COURSE_FILES:
+            archive.write(root / name, f"course/{name}")
+        for folder in (root / "autograder", root / "solutions" / assignment_id):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, f"course/{path.relative_to(root)}")
+    return out_zip
+
+
+def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.external_attr = (0o755 if executable else 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, text)
+
+
+def unpack(zip_path: Path, autograder_root: Path) -> Path:
+    """Lay the zip out as Gradescope does: its contents in AUTOGRADER/source, the two scripts also
+    copied to AUTOGRADER itself, and empty submission/ and results/ folders."""
+    root = Path(autograder_root)
+    shutil.unpack_archive(str(zip_path), str(root / "source"), "zip")
+    for name in ("setup.sh", "run_autograder"):
+        shutil.copyfile(root / "source" / name, root / name)
+        (root / name).chmod(0o755)
+    for folder in ("submission", "results"):
+        (root / folder).mkdir(exist_ok=True)
+    return root

@@ -1,0 +1,138 @@
+"""`course gradescope`: the autograder zip, run the way Gradescope runs it. The zip is unpacked into
+an /autograder layout (relocated by $DGM_AUTOGRADER_ROOT, and once at /autograder itself),
+setup.sh protects the references, and run_autograder grades /autograder/submission as root."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder import cli, config, gradescope, sandbox
+from conftest import ROOT, make_submission
+
+ASSIGNMENT = "hw3_gans"
+SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
+MAX = config.load(ROOT / "course.yml").assignment(ASSIGNMENT).max_points
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs its scripts as root")
+
+
+def environment(autograder: Path, python: str = sys.executable) -> dict:
+    return {"PATH": os.environ["PATH"], "DGM_AUTOGRADER_ROOT": str(autograder), "DGM_PYTHON": python}
+
+
+def install(zip_path: Path, autograder: Path) -> Path:
+    """Unpack as Gradescope does and run setup.sh (the packages are this interpreter's already)."""
+    gradescope.unpack(zip_path, autograder)
+    subprocess.run([str(autograder / "setup.sh")], env=environment(autograder), check=True, timeout=120)
+    return autograder
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    assert cli.main(["--root", str(ROOT), "gradescope", ASSIGNMENT, str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def autograder(autograder_zip):
+    """/autograder, relocated: a folder that others may enter, as /autograder is."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-", dir="/tmp"))
+    folder.chmod(0o755)
+    if os.geteuid() == 0:
+        install(autograder_zip, folder)
+    else:
+        gradescope.unpack(autograder_zip, folder)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def run_autograder(autograder: Path, submission: Path, python: str = sys.executable) -> dict:
+    target = autograder / "submission"
+    shutil.rmtree(target)
+    shutil.copytree(submission, target)
+    subprocess.run([str(autograder / "run_autograder")], env=environment(autograder, python),
+                   capture_output=True, timeout=600)
+    results = json.loads((autograder / "results" / "results.json").read_text())
+    jsonschema.validate(results, SCHEMA)
+    return results
+
+
+def test_the_zip_holds_the_scripts_and_this_assignments_references_only(autograder_zip, tmp_path):
+    shutil.unpack_archive(autograder_zip, tmp_path, "zip")
+    names = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert {"setup.sh", "run_autograder", "course/course.yml", "course/pyproject.toml",
+            "course/constraints.txt", f"course/solutions/{ASSIGNMENT}/checks.py"} <= names
+    assert not [n for n in names if n.startswith("course/solutions/") and ASSIGNMENT not in n]
+    assert not [n for n in names if "__pycache__" in n]
+
+
+def test_the_reference_gets_full_marks(autograder):
+    results = run_autograder(autograder, ROOT / "solutions" / ASSIGNMENT)
+    assert results["score"] == MAX
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_due_date"}
+
+
+def test_the_stub_gets_zero_with_a_message_per_check(autograder):
+    results = run_autograder(autograder, ROOT / "assignments" / ASSIGNMENT)
+    assert results["score"] == 0
+    assert all(t["output"] for t in results["tests"])
+    assert any("not implemented yet" in t["output"] for t in results["tests"])
+
+
+def test_a_mutant_uploaded_in_a_folder_gets_partial_credit(autograder, tmp_path):
+    upload = tmp_path / "upload"
+    make_submission(upload / "my homework", ASSIGNMENT,
+                    gans={"generator_loss": "def generator_loss(fake_logits):\n"
+                                            "    return -F.softplus(fake_logits).mean()\n"})
+    (upload / "notes.txt").write_text("extra files are ignored")
+    results = run_autograder(autograder, upload)
+    failed = [t["name"] for t in results["tests"] if t["status"] == "failed"]
+    assert 0 < results["score"] < MAX
+    assert "generator_loss: values and gradients" in failed
+
+
+def test_a_grader_that_dies_still_leaves_a_valid_results_file(autograder, tmp_path):
+    dying = tmp_path / "python"
+    dying.write_text("#!/bin/sh\nprintf '{\"score\": ' > \"$DGM_AUTOGRADER_ROOT/results/results.json\"\nkill -9 $$\n")
+    dying.chmod(0o755)
+    results = run_autograder(autograder, ROOT / "solutions" / ASSIGNMENT, python=str(dying))
+    assert results["score"] == 0
+    assert "could not grade" in results["output"]
+
+
+@AS_ROOT
+def test_the_references_are_unreadable_to_the_student_user(autograder):
+    drop = functools.partial(sandbox._confine, sandbox.Limits(), True)
+    for path in (autograder / "source" / "course" / "solutions" / ASSIGNMENT / "gans.py",
+                 autograder / "source" / "course" / "course.yml"):
+        assert path.is_file()
+        read = subprocess.run(["cat", str(path)], preexec_fn=drop, capture_output=True)
+        assert read.returncode != 0 and b"Permission denied" in read.stderr
+
+
+@AS_ROOT
+@pytest.mark.skipif(Path("/autograder").exists(), reason="/autograder is in use on this machine")
+def test_run_for_real_at_slash_autograder(autograder_zip):
+    real = Path("/autograder")
+    try:
+        real.mkdir(mode=0o755)
+        gradescope.unpack(autograder_zip, real)
+        env = {"PATH": os.environ["PATH"], "DGM_PYTHON": sys.executable}   # no relocation
+        subprocess.run(["/autograder/setup.sh"], env=env, check=True, timeout=120)
+        shutil.rmtree(real / "submission")
+        shutil.copytree(ROOT / "solutions" / ASSIGNMENT, real / "submission")
+        subprocess.run(["/autograder/run_autograder"], env=env, capture_output=True, timeout=600)
+        results = json.loads((real / "results" / "results.json").read_text())
+        jsonschema.validate(results, SCHEMA)
+        assert results["score"] == MAX
+    finally:
+        shutil.rmtree(real, ignore_errors=True)
