@@ -35,7 +35,9 @@ if [ -z "${{DGM_PYTHON:-}}" ]; then
     python3 -m uv venv -q --python 3.11 "$AUTOGRADER/venv"
     python3 -m uv pip install -q --python "$AUTOGRADER/venv/bin/python" -c "$COURSE/constraints.txt" "$COURSE"
 fi
-# references and hidden checks: root's alone (student code runs as nobody)
+# student code runs as nobody: it may reach the interpreter (enter /autograder, read the venv) but
+# the references and hidden checks are root's alone
+chmod o+x "$AUTOGRADER"
 chown -R root:root "$COURSE"
 chmod -R go-rwx "$COURSE"
 """
