@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import jsonschema
@@ -136,3 +138,16 @@ def test_run_for_real_at_slash_autograder(autograder_zip):
         assert results["score"] == MAX
     finally:
         shutil.rmtree(real, ignore_errors=True)
+
+
+def test_grading_needs_only_the_packages_setup_sh_installs():
+    """setup.sh installs the package's own dependencies, not the notebook or nbgrader extras."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = {re.match(r"[A-Za-z0-9_-]+", r)[0].replace("-", "_").lower()
+              for group in project["optional-dependencies"].values() for r in group if "dgm-course" not in r}
+    modules = {"pyyaml": "yaml", "ipykernel": "ipykernel", "jsonschema": "jsonschema"}
+    block = "; ".join(f"sys.modules[{modules.get(name, name)!r}] = None" for name in sorted(extras))
+    run = subprocess.run([sys.executable, "-c", f"import sys; {block}; from autograder import cli; "
+                          f"sys.exit(cli.main(['--root', {str(ROOT)!r}, 'stubs', {ASSIGNMENT!r}, '--check']))"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
