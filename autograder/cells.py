@@ -29,10 +29,9 @@ def points(assignment_id: str, function: str) -> float:
     """Print the checks of `function` on the files in the current folder; return its points."""
     with _stdout_only():
         report = _report(find_root(), assignment_id, Path.cwd())
-        mine = [r for r in report.results if r.name.startswith(f"{function}: ")]
-        if not mine:
+        part = report.of(function)
+        if not part.results:
             raise ValueError(f"{assignment_id} has no checks of {function!r}")
-        part = engine.Report(report.assignment, mine, report.execution_time, notes=report.notes)
         print(results.text(part))
     return min(part.score, part.max_score)   # nbgrader rejects a cell scoring above its points
 

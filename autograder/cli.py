@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"grade": _grade, "check": _check, "stubs": _stubs, "release": _release,
                 "nbgrader": _nbgrader, "gradescope": _gradescope, "grade-all": _grade_all}[args.verb](root, args)
-    except (config.ConfigError, stubs.StubError, release.ReleaseError, ChannelError) as error:
+    except (config.ConfigError, stubs.StubError, release.ReleaseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -113,17 +113,14 @@ def _release(root: Path, args) -> int:
     return 0
 
 
-class ChannelError(ValueError):
-    """A channel that cannot be built as asked (its message says why)."""
-
-
 def _nbgrader(root: Path, args) -> int:
     from . import nbgrader   # needs nbformat, which grading (on Gradescope, say) does not install
 
     try:
         nbgrader.build(root, args.assignment, args.course_dir)
     except nbgrader.NbgraderError as error:
-        raise ChannelError(str(error)) from None
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {args.course_dir}/source/{args.assignment}; next, in {args.course_dir}: "
           f"nbgrader generate_assignment {args.assignment}")
     return 0

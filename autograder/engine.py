@@ -11,7 +11,7 @@ import json
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks as check_kinds
@@ -51,6 +51,10 @@ class Report:
     @property
     def max_score(self) -> float:
         return sum(r.max_score for r in self.results)
+
+    def of(self, function: str) -> Report:
+        """This report narrowed to the checks of one function or answer."""
+        return replace(self, results=[r for r in self.results if r.name.startswith(f"{function}: ")])
 
 
 @dataclass

@@ -12,7 +12,6 @@ Student code runs as `nobody`, the system's unprivileged user (docs/security.md)
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -97,15 +96,3 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool) 
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, text)
 
-
-def unpack(zip_path: Path, autograder_root: Path) -> Path:
-    """Lay the zip out as Gradescope does: its contents in AUTOGRADER/source, the two scripts also
-    copied to AUTOGRADER itself, and empty submission/ and results/ folders."""
-    root = Path(autograder_root)
-    shutil.unpack_archive(str(zip_path), str(root / "source"), "zip")
-    for name in ("setup.sh", "run_autograder"):
-        shutil.copyfile(root / "source" / name, root / name)
-        (root / name).chmod(0o755)
-    for folder in ("submission", "results"):
-        (root / folder).mkdir(exist_ok=True)
-    return root

@@ -56,10 +56,9 @@ def points(function):
     they earned. (When nbgrader autogrades, the cell's hidden part grades every check instead.)"""
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         return 0.0
-    outcome = _report_of_these_files()
-    mine = [r for r in outcome.results if r.name.startswith(function + ": ")]
-    print(results.text(engine.Report(outcome.assignment, mine, public_only=True)))
-    return sum(r.score for r in mine)
+    outcome = _report_of_these_files().of(function)
+    print(results.text(outcome))
+    return outcome.score
 
 
 _reports = {{}}
@@ -111,7 +110,7 @@ def vendor_engine(target: Path) -> None:
     """Copy the grading engine (not the instructors' modules) into target/autograder."""
     package = Path(__file__).resolve().parent
     shutil.copytree(package, target / "autograder",
-                    ignore=lambda folder, names: [n for n in SKIPPED(folder, names)] +
+                    ignore=lambda folder, names: list(SKIPPED(folder, names)) +
                     ([n for n in names if n in INSTRUCTOR_MODULES] if Path(folder) == package else []))
 
 

@@ -1,17 +1,30 @@
-"""Shared helpers: build submissions from the reference with one function swapped out."""
+"""Shared helpers: build submissions from the reference with one function swapped out, and read
+a results.json the way Gradescope would."""
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from autograder import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 HW1 = "hw1_vae"
+# Gradescope's results.json, as its autograder specification describes it.
+GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
+
+
+def read_results(path: Path) -> dict:
+    """A results.json that Gradescope accepts: under 1 MB and valid against its schema."""
+    assert path.stat().st_size < 2**20
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, GRADESCOPE_SCHEMA)
+    return data
 
 
 def with_functions(source: str, replacements: dict[str, str]) -> str:

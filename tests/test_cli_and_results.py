@@ -8,26 +8,14 @@ import shutil
 import subprocess
 import sys
 
-import jsonschema
 import pytest
 
 from autograder import config, engine
-from conftest import ROOT
-
-# Gradescope's results.json, as its autograder specification describes it.
-GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
-
+from conftest import ROOT, read_results
 
 def course(*args, cwd=ROOT, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=600, env=env)
-
-
-def read_results(path):
-    assert path.stat().st_size < 2**20
-    data = json.loads(path.read_text())
-    jsonschema.validate(data, GRADESCOPE_SCHEMA)
-    return data
 
 
 ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans"]
