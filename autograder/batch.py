@@ -52,8 +52,8 @@ def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: P
               results_dir: Path, jobs: int = 1, device: str | None = None) -> list[Graded]:
     """Grade every submission, write results_dir/<folder>/results.json and the gradebook CSV."""
     assignment = config.load(Path(root) / "course.yml").assignment(assignment_id)
-    # a backstop for a grader that hangs: the engine already times out every call it makes
-    budget = assignment.timeout * (len(assignment.settings()) + 2) + 300
+    # a backstop for a grader that hangs: the engine already keeps to the assignment's time budget
+    budget = assignment.time_budget + 300
     submissions = find_submissions(submissions_dir)
     if not submissions:
         raise config.ConfigError(f"{submissions_dir} holds no submission folders")

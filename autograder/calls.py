@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from . import wire
 
+FAKE_DEVICE = "simulated-cuda"   # fake_device.WIRE_NAME, without importing torch here
+
 
 def materialize(value):
     """Turn decoded call arguments into live objects: tensors on their device, sympy symbols."""
@@ -16,6 +18,10 @@ def materialize(value):
     if isinstance(value, wire.TensorInfo):
         if value.device == "meta":
             return torch.empty(value.shape, dtype=getattr(torch, value.dtype), device="meta")
+        if value.device == FAKE_DEVICE:   # CPU data posing as a GPU's (fake_device)
+            from . import fake_device
+
+            return fake_device.place(value.tensor.clone())
         return value.tensor.to(value.device)
     if isinstance(value, list):
         return [materialize(v) for v in value]
@@ -72,11 +78,15 @@ def invoke(fn, args: list, kwargs: dict, seed: int, grad_wrt=(), cotangent_seed:
     """Call fn; return (output, grads) where grads[i] is d<output, v>/d args[grad_wrt[i]] or None."""
     import torch
 
+    from . import fake_device
+
     args = list(args)
-    for i in grad_wrt:
-        args[i] = args[i].detach().clone().requires_grad_(True)
+    simulated = any(fake_device.on_fake_device(a) for a in [*args, *kwargs.values()])
+    with fake_device.simulation(simulated):   # the copies live where the inputs do
+        for i in grad_wrt:
+            args[i] = args[i].detach().clone().requires_grad_(True)
     seed_everything(seed)
-    with meta_friendly(args):
+    with meta_friendly(args), fake_device.simulation(simulated):
         output = fn(*args, **kwargs)
     grads = None
     if grad_wrt:
@@ -86,6 +96,8 @@ def invoke(fn, args: list, kwargs: dict, seed: int, grad_wrt=(), cotangent_seed:
             found = torch.autograd.grad(output, inputs, cotangent_like(output, cotangent_seed),
                                         allow_unused=True)
             grads = list(found)
-    if isinstance(output, torch.Tensor):
+    if simulated:   # tensors on the fake device travel as such (wire.TensorInfo)
+        output = fake_device.export(output)
+    elif isinstance(output, torch.Tensor):
         output = output.detach()
     return output, grads

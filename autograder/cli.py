@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("folder", type=Path, nargs="?", default=Path("."))
     stub = verbs.add_parser("stubs", help="generate the student stubs and public-check data")
     stub.add_argument("assignment")
-    stub.add_argument("--check", action="store_true", help="only report files that are out of date")
+    stub.add_argument("--check", action="store_true", help="only report what is out of date (numbers within the checks' tolerance are not)")
     out = verbs.add_parser("release", help="write the folder students receive (stubs, README, check.py)")
     out.add_argument("assignment")
     out.add_argument("out_dir", type=Path)
@@ -99,8 +99,10 @@ def _check(root: Path, args) -> int:
 def _stubs(root: Path, args) -> int:
     if args.check:
         stale = stubs.drift(root, args.assignment)
-        for name in stale:
-            print(f"out of date: assignments/{args.assignment}/{name} (run: course stubs {args.assignment})")
+        for line in stale:
+            print(f"out of date: assignments/{args.assignment}/{line}")
+        if stale:
+            print(f"run `course stubs {args.assignment}` and commit (floats within tolerance are no drift)")
         return 1 if stale else 0
     for name in stubs.generate(root, args.assignment):
         print(f"wrote assignments/{args.assignment}/{name}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 import time
 import traceback
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from . import checks as check_kinds
 from . import config
-from .runner import GraderError, Reference, Submission
+from .runner import GraderError, Reference, Submission, time_limit
 from .sandbox import Limits, Sandbox
 
 PUBLIC_CHECKS_FILE = "public_checks.json"
@@ -30,6 +31,7 @@ class CheckResult:
     message: str
     visibility: str
     kind: str
+    evidence: bool = False   # the function's values were right somewhere (see `gate`)
 
     @property
     def passed(self) -> bool:
@@ -68,7 +70,14 @@ def load_suite(solution_folder: Path) -> Suite:
     spec = importlib.util.spec_from_file_location("_suite", Path(solution_folder) / "checks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return Suite(list(module.FILES), list(module.CHECKS))
+    suite = Suite(list(module.FILES), list(module.CHECKS))
+    proven = {c.function for c in suite.checks if c.proves_values}
+    unproven = sorted({c.function for c in suite.checks} - proven)
+    if unproven:
+        raise ValueError(f"{solution_folder}/checks.py: {', '.join(unproven)} ha{'ve' if len(unproven) > 1 else 's'} "
+                         "no check that compares values (with the reference or a key), so no "
+                         "other check of it could ever count (engine.gate)")
+    return suite
 
 
 def _load(root: Path, assignment_id: str):
@@ -93,20 +102,25 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     started = time.monotonic()
     assignment, folder, suite = _load(root, assignment_id)
     settings = assignment.settings()
+    device = device or default_device()
     # every assignment's references and hidden checks, not only this one's
     sandbox = Sandbox(hidden=[Path(root) / "solutions"], limits=Limits(memory_mb=assignment.memory_mb))
-    student = Submission(submission, suite.files, assignment.timeout, sandbox)
+    student = Submission(submission, suite.files, assignment.timeout, sandbox, device=device,
+                         deadline=started + assignment.time_budget)
     student.start()  # the worker imports torch while the judge loads the reference
     try:
         reference = Reference(folder, suite.files)
-        device = device or default_device()
         report = Report(assignment_id, notes=sandbox.missing())
-        for check in suite.checks:
-            if only is not None and check.function not in only:
-                continue
+        checks = [c for c in suite.checks if only is None or c.function in only]
+        for check in checks:
             setting = settings[check.name]
-            report.results.append(_run_one(check, setting.points, setting.visibility,
-                                           lambda c=check: c.prepare(reference, device), student, device))
+
+            def prepare(c=check):
+                prepared = c.prepare(reference, device)
+                return prepared, time_limit(reference.slowest.get(c.function, 0.0), assignment.timeout)
+
+            report.results.append(_run_one(check, setting.points, setting.visibility, prepare, student, device))
+        gate(report, checks)
     finally:
         student.close()
     report.execution_time = time.monotonic() - started
@@ -119,16 +133,21 @@ def check_public(frozen: Path, submission: Path, only: set[str] | None = None) -
     started = time.monotonic()
     data = json.loads(Path(frozen).read_text())
     sandbox = Sandbox(limits=Limits(memory_mb=data["memory_mb"]))
-    student = Submission(submission, data["files"], data["timeout"], sandbox)
+    student = Submission(submission, data["files"], data["timeout"], sandbox,
+                         deadline=started + data.get("time_budget", config.DEFAULT_TIME_BUDGET))
     student.start()
     try:
         report = Report(data["assignment"], public_only=True)
+        checks = []
         for entry in data["checks"]:
             check = check_kinds.from_spec(entry["spec"])
             if only is not None and check.function not in only:
                 continue
+            checks.append(check)
+            limit = entry.get("time_limit", data["timeout"])
             report.results.append(_run_one(check, entry["points"], "public",
-                                           lambda e=entry: e["prepared"], student, "cpu"))
+                                           lambda e=entry, t=limit: (e["prepared"], t), student, "cpu"))
+        gate(report, checks)
     finally:
         student.close()
     report.execution_time = time.monotonic() - started
@@ -140,20 +159,59 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
     assignment, folder, suite = _load(root, assignment_id)
     reference = Reference(folder, suite.files)
     settings = assignment.settings()
-    public = [(c, settings[c.name]) for c in suite.checks if settings[c.name].visibility == "public"]
+    entries = []
+    for check in suite.checks:
+        setting = settings[check.name]
+        if setting.visibility == "public":
+            prepared = check.prepare(reference, "cpu")
+            limit = time_limit(reference.slowest.get(check.function, 0.0), assignment.timeout)
+            entries.append({"spec": check.spec(), "points": setting.points, "prepared": prepared,
+                            "time_limit": math.ceil(limit)})   # whole seconds: the file stays stable
     return {"assignment": assignment_id, "files": suite.files, "timeout": assignment.timeout,
-            "memory_mb": assignment.memory_mb,
-            "checks": [{"spec": c.spec(), "points": s.points, "prepared": c.prepare(reference, "cpu")}
-                       for c, s in public]}
+            "time_budget": assignment.time_budget, "memory_mb": assignment.memory_mb, "checks": entries}
 
 
 def _run_one(check, points, visibility, prepare, student, device) -> CheckResult:
+    if student.out_of_time():
+        return CheckResult(check.name, 0.0, points, student.out_of_time_message(), visibility, check.kind)
     try:
-        verdict = check.run(student, prepare(), device)
-        score, message = points * verdict.credit, verdict.message
+        prepared, student.time_limit = prepare()
+        verdict = check.run(student, prepared, device)
+        score, message, evidence = points * verdict.credit, verdict.message, verdict.evidence
     except GraderError:
         raise
     except Exception:  # noqa: BLE001 - a grader bug must cost this check only, and be visible
         traceback.print_exc(file=sys.stderr)
-        score, message = 0.0, "the grader itself failed on this check; please tell your instructor"
-    return CheckResult(check.name, score, points, message, visibility, check.kind)
+        score, message, evidence = 0.0, "the grader itself failed on this check; please tell your instructor", False
+    return CheckResult(check.name, score, points, message, visibility, check.kind, evidence)
+
+
+def gate(report: Report, checks: list) -> None:
+    """Points for what is right only: a check that does not compare values (shape, dtype and
+    device, a device probe, a property, well-formedness) counts only once the same function's
+    values are right somewhere, in some case of a check that compares them with the reference or
+    the key. A function returning zeros, its input or unrelated noise passes many such checks.
+
+    A check shown at once (public) is decided by public evidence only, so that its score never
+    reveals a hidden result. Where a function's values are checked by hidden checks only (answer
+    keys), its passing public checks are decided by them and therefore shown after the due date
+    too; the students' local check, which cannot know, says that they count once the answer is right."""
+    by_function: dict[str, list[tuple]] = {}
+    for check, result in zip(checks, report.results):
+        by_function.setdefault(check.function, []).append((check, result))
+    for pairs in by_function.values():
+        proofs = [r for c, r in pairs if c.proves_values]
+        for check, result in pairs:
+            if check.proves_values or result.score <= 0:
+                continue
+            shown_now = [p for p in proofs if p.visibility == "public"]
+            if result.visibility == "public" and not shown_now:
+                if report.public_only:
+                    result.message += " (it counts only if the answer itself is right, which is checked when you are graded)"
+                    continue
+                result.visibility = "hidden"
+            deciding = shown_now if result.visibility == "public" else proofs
+            if not any(p.evidence for p in deciding):
+                names = ", ".join(repr(p.name.split(": ", 1)[1]) for p in deciding)
+                result.score = 0.0
+                result.message = f"passes, but counted only once the values are right (checked by {names})"

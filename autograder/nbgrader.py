@@ -60,8 +60,8 @@ c = get_config()  # noqa: F821 - defined by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = {course_id}
 # The hidden tests in the autograde kernel grade with the references of this checkout.
 os.environ.setdefault("DGM_COURSE_ROOT", {root})
-# The first test cell grades every check (course.yml: up to {checks} checks of {timeout:g} s each, plus
-# starting the worker) and practical notebooks train models on the CPU: nbgrader's 30 s would zero them.
+# The first test cell grades every check (course.yml: a time budget of up to {budget:g} s, plus starting
+# the worker) and practical notebooks train models on the CPU: nbgrader's 30 s would zero them.
 c.Execute.timeout = {cell_timeout}
 # nbgrader's default, on purpose: a cell past the timeout is interrupted and scores 0, and the rest of
 # the notebook still runs, as after any error (nbgrader always goes on after one).
@@ -101,11 +101,10 @@ def build(root: Path, assignment_id: str, course_dir: Path) -> list[Path]:
 
 def nbgrader_config(root: Path) -> str:
     course = config.load(Path(root) / "course.yml")
-    worst = max(course.assignments, key=lambda a: a.timeout * len(a.settings()))
-    checks = len(worst.settings())
-    cell_timeout = max(MIN_CELL_TIMEOUT, round(worst.timeout * checks + runner.STARTUP_TIMEOUT))
+    budget = max(a.time_budget for a in course.assignments)
+    cell_timeout = max(MIN_CELL_TIMEOUT, round(budget + runner.STARTUP_TIMEOUT))
     return CONFIG.format(course=COURSE_ID, course_id=json.dumps(COURSE_ID), root=json.dumps(str(root)),
-                         checks=checks, timeout=worst.timeout, cell_timeout=cell_timeout,
+                         budget=budget, cell_timeout=cell_timeout,
                          stub=json.dumps(CODE_STUB))
 
 

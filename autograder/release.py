@@ -95,7 +95,8 @@ def release(root: Path, assignment_id: str, out_dir: Path) -> list[Path]:
     config.load(root / "course.yml").assignment(assignment_id)   # a clear error for unknown ids
     stale = stubs.drift(root, assignment_id)
     if stale:
-        raise ReleaseError(f"assignments/{assignment_id}/ is out of date ({', '.join(stale)}): "
+        shown = "; ".join(stale[:5]) + (f"; and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise ReleaseError(f"assignments/{assignment_id}/ is out of date ({shown}): "
                            f"run `course stubs {assignment_id}` and commit, then release")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ReleaseError(f"{out_dir} is not empty: release into a new folder")

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from .sandbox import Sandbox
 ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder (release.py)
 IMPORT_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any student code runs
+# A call may take SLOWDOWN times the reference's own time on its check's inputs, and never less
+# than FLOOR_SECONDS (Python loops and sympy are slower than vectorised code, machines differ);
+# course.yml's timeout caps it.
+SLOWDOWN = 50.0
+FLOOR_SECONDS = 5.0
+
+
+def time_limit(reference_seconds: float, cap: float) -> float:
+    """Seconds a student's call may take, given the reference's slowest call of that function."""
+    return min(cap, max(FLOOR_SECONDS, SLOWDOWN * reference_seconds))
 
 
 class StudentError(Exception):
@@ -48,8 +59,12 @@ def encode_arguments(args, kwargs):
 class Submission:
     """The student's files, copied into a fresh folder and served by a restartable worker."""
 
-    def __init__(self, folder: Path, files: list[str], timeout: float = 60.0, sandbox: Sandbox | None = None):
-        self.timeout = timeout
+    def __init__(self, folder: Path, files: list[str], timeout: float = 60.0, sandbox: Sandbox | None = None,
+                 device: str = "cpu", deadline: float | None = None):
+        self.time_limit = timeout   # seconds per call; the engine sets it for each check
+        self.deadline = deadline    # time.monotonic() at which the whole run's budget is spent
+        self.device = device
+        self.hung: dict[str, str] = {}   # function -> why its calls are not tried again
         self.sandbox = sandbox or Sandbox()
         self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
@@ -69,7 +84,8 @@ class Submission:
         if self.process is None or self.process.poll() is not None:
             self.log = tempfile.TemporaryFile()
             command, inside = self.sandbox.command(self.workdir)
-            environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": inside}
+            environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": inside,
+                           "DGM_DEVICE": self.device}   # the worker warms up this device
             self.process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                 cwd=self.workdir, env=environment, start_new_session=True,
@@ -103,15 +119,39 @@ class Submission:
         self.kill()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    # -- time
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def out_of_time_message(self) -> str:
+        return ("not run: grading used up its time budget (course.yml's time_budget) on slower "
+                "functions before this check; make the functions that timed out finish")
+
+    def _seconds_left(self, limit: float) -> tuple[float, bool]:
+        """The time this call may take, and whether the run's budget (not the call's) bounds it."""
+        if self.deadline is None or self.deadline - time.monotonic() >= limit:
+            return limit, False
+        return max(0.0, self.deadline - time.monotonic()), True
+
     # -- calls
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
              cotangent_seed=0, symbols=None) -> Result:
+        if function in self.hung:   # one timeout per function, not one per check
+            raise StudentError(self.hung[function])
         self._ensure_imported(module)
         encoded_args, encoded_kwargs = encode_arguments(args, kwargs)
-        reply = self._exchange({"op": "call", "module": module, "function": function,
-                                "args": encoded_args, "kwargs": encoded_kwargs, "seed": seed,
-                                "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed},
-                               self.timeout, f"{function}()")
+        limit, by_budget = self._seconds_left(self.time_limit)
+        try:
+            reply = self._exchange({"op": "call", "module": module, "function": function,
+                                    "args": encoded_args, "kwargs": encoded_kwargs, "seed": seed,
+                                    "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed},
+                                   limit, f"{function}()")
+        except TimeoutError:
+            if by_budget:
+                raise StudentError(self.out_of_time_message()) from None
+            self.hung[function] = (f"{function}() did not finish within {limit:g} s (an infinite loop, "
+                                   "or far too much work?); its other checks were not run")
+            raise StudentError(self.hung[function]) from None
         if not reply.get("ok"):
             raise StudentError(explain_error(reply, function))
         try:
@@ -132,6 +172,10 @@ class Submission:
             return
         try:
             reply = self._exchange({"op": "import", "module": module}, IMPORT_TIMEOUT, f"importing {module}.py")
+        except TimeoutError:
+            self.broken[module] = (f"importing {module}.py did not finish within {IMPORT_TIMEOUT:g} s "
+                                   "(an infinite loop, or far too much work at import?)")
+            raise StudentError(self.broken[module]) from None
         except StudentError as error:
             self.broken[module] = str(error)
             raise
@@ -141,15 +185,15 @@ class Submission:
         self.imported.add(module)
 
     def _exchange(self, request: dict, timeout: float, what: str) -> dict:
+        """The worker's reply; TimeoutError (after killing the worker) when it takes too long."""
         self.start()
         self._wait_until_ready()
         try:
             wire.send(self.process.stdin.fileno(), request)
             return wire.receive(self.process.stdout.fileno(), timeout)
         except TimeoutError:
-            self.kill()
-            raise StudentError(f"{what} did not finish within {timeout:g} s "
-                               "(an infinite loop, or far too much work?)") from None
+            self.kill()   # SIGKILL to the process group: a loop that ignores signals ends too
+            raise
         except (EOFError, BrokenPipeError, OSError, wire.WireError, ValueError):
             raise StudentError(f"{what} ended the Python process: {self._death_note()}") from None
 
@@ -209,6 +253,7 @@ class Reference:
     """The hidden reference implementation, called in the judge's own process."""
 
     def __init__(self, folder: Path, files: list[str]):
+        self.slowest: dict[str, float] = {}   # function -> seconds of its slowest call so far
         self.modules = {}
         for name in files:
             stem = Path(name).stem
@@ -219,8 +264,14 @@ class Reference:
 
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
              cotangent_seed=0, symbols=None) -> Result:
+        import torch
+
         fn = getattr(self.modules[module], function)
+        started = time.perf_counter()
         output, grads = calls.invoke(fn, list(args), dict(kwargs or {}), seed, grad_wrt, cotangent_seed)
+        self.slowest[function] = max(self.slowest.get(function, 0.0), time.perf_counter() - started)
+        if grads is not None:   # an input the output does not depend on has a zero gradient
+            grads = [torch.zeros_like(args[i]) if g is None else g for i, g in zip(grad_wrt, grads)]
         value = wire.decode(wire.encode(output), symbols)
         grads = None if grads is None else [None if g is None else wire.decode_tensor(wire.encode(g)) for g in grads]
         return Result(value, grads)

@@ -82,6 +82,8 @@ def encode(value):
 
     if isinstance(value, torch.Tensor):
         return _encode_tensor(value)
+    if isinstance(value, TensorInfo):   # a tensor and the device it lives on (fake_device's simulated GPU)
+        return value.encode()
     if type(value) in (bool, int, float, str) or value is None:
         return {"t": "py", "v": value}
     if type(value) in (list, tuple):

@@ -22,10 +22,8 @@ def main() -> None:
     sys.path.insert(0, folder)
     os.chdir(folder)
     sys.dont_write_bytecode = True
-    import torch  # warm up while the judge prepares, rather than on the first call
-
-    torch.zeros(1, device="meta").exp()  # loads the meta kernels of the device probes
-    wire.send(channel_out, {"ready": True})  # start-up time is the grader's, not the student's
+    warm_up(os.environ.get("DGM_DEVICE", "cpu"))
+    wire.send(channel_out, {"ready": True})
     me = os.getpid()
     while True:
         try:
@@ -36,6 +34,19 @@ def main() -> None:
         if os.getpid() != me:  # a process the student forked came back here: it must not answer
             os._exit(0)
         wire.send(channel_out, reply)
+
+
+def warm_up(device: str) -> None:
+    """Import torch and start what the checks use (meta kernels for the device probes, the
+    simulated GPU, CUDA when grading there) while the judge prepares, rather than on the first
+    call: start-up time is the grader's, not the student's."""
+    import torch
+
+    from . import fake_device  # noqa: F401 - the device probes' simulated GPU
+
+    torch.zeros(1, device="meta").exp()
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.zeros(1, device=device).exp()   # the CUDA context and the first kernel: seconds
 
 
 def answer(request: dict, folder: str) -> dict:

@@ -25,6 +25,24 @@ def seconds(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    """Seconds of each command, run in turn `repeat` times (machine noise hits all alike)."""
+    times = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            times[name].append(seconds(command))
+    return times
+
+
+def print_medians(times: dict[str, list[float]], repeat: int) -> None:
+    """Medians, and their ratio to the first command's (the baseline)."""
+    baseline = statistics.median(next(iter(times.values())))
+    print(f"{'what':<40} {'median s':>9} {'x baseline':>11}   (n={repeat})")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<40} {median:9.2f} {median / baseline:11.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -40,15 +58,7 @@ def main() -> None:
         "local check of the stub": [sys.executable, "-m", "autograder", "check", args.assignment,
                                     f"assignments/{args.assignment}"],
     }
-    times = {name: [] for name in commands}
-    for _ in range(args.repeat):
-        for name, command in commands.items():
-            times[name].append(seconds(command))
-    baseline = statistics.median(next(iter(times.values())))
-    print(f"{'what':<40} {'median s':>9} {'x baseline':>11}   (n={args.repeat})")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:<40} {median:9.2f} {median / baseline:11.2f}")
+    print_medians(interleaved(commands, args.repeat), args.repeat)
 
 
 if __name__ == "__main__":

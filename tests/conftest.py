@@ -64,3 +64,31 @@ def course_copy(tmp_path):
         source = ROOT / part
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target / part)
     return target
+
+
+class VariantRounds:
+    """Correct variants graded in rounds. `entries` are (file stem, function, definition); the k-th
+    variant of a function goes into round k, so a round's submission holds at most one variant per
+    function (the reference elsewhere) and N variants cost as many gradings as the function with
+    the most variants has, not N. Each round is graded once, when first asked for."""
+
+    def __init__(self, assignment: str, entries, make_folder):
+        self.assignment, self.entries, self.make_folder = assignment, list(entries), make_folder
+        counts: dict[str, int] = {}
+        self.round_of = []
+        for _, function, _ in self.entries:
+            self.round_of.append(counts.get(function, 0))
+            counts[function] = self.round_of[-1] + 1
+        self._graded: dict[int, dict] = {}
+
+    def results(self, index: int) -> dict:
+        """{check name: CheckResult} of the checks of entry `index`'s function, from its round."""
+        number, function = self.round_of[index], self.entries[index][1]
+        if number not in self._graded:
+            chosen = [e for e, k in zip(self.entries, self.round_of) if k == number]
+            files: dict[str, dict[str, str]] = {}
+            for stem, name, definition in chosen:
+                files.setdefault(stem, {})[name] = definition
+            folder = make_submission(self.make_folder(f"round{number}"), self.assignment, **files)
+            self._graded[number] = grade_functions(folder, {name for _, name, _ in chosen}, self.assignment)
+        return {name: r for name, r in self._graded[number].items() if name.startswith(f"{function}:")}

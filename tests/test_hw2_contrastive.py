@@ -137,13 +137,30 @@ VARIANTS = [
     ("mse_loss", "return F.mse_loss(x_hat, x)"),
     ("mse_loss", "return torch.mean(torch.square(x - x_hat))"),
     ("mse_loss", "d = (x_hat - x).flatten()\n    return d.dot(d) / d.numel()"),
+    ("mse_loss", "return ((x_hat.double() - x.double()) ** 2).mean().to(x_hat.dtype)"),   # float64, cast back
+    ("mse_loss", "d = x_hat.clone()\n    d.sub_(x).pow_(2)\n    return d.mean()"),   # in-place ops on a copy
+    ("mse_loss", "return sum(((x_hat[i] - x[i]) ** 2).sum() for i in range(len(x))) / x.numel()"),   # a loop, Python's sum
     ("contrastive_logits", "return torch.einsum('id,jd->ij', z, z_pos) / tau"),
     ("contrastive_logits", "return torch.matmul(z / tau, z_pos.transpose(0, 1))"),
     ("contrastive_logits", "return (z[:, None, :] * z_pos[None, :, :]).sum(-1) / tau"),
+    # the rows normalized again (they have unit norm already)
+    ("contrastive_logits", "return F.normalize(z, dim=1) @ F.normalize(z_pos, dim=1).T / tau"),
+    ("contrastive_logits", "return (z.double() @ z_pos.double().T / tau).to(z.dtype)"),   # float64, cast back
+    ("contrastive_logits", "s = z @ z_pos.T\n    s.div_(tau)\n    return s"),   # in place on a fresh tensor
     ("contrastive_loss", "return (torch.logsumexp(logits, 1) - logits.diagonal()).mean()"),
     ("contrastive_loss", "return -torch.log_softmax(logits, dim=-1).diagonal().mean()"),
     ("contrastive_loss", "m = logits.max(1, keepdim=True).values.detach()\n"
                          "    return (m.squeeze(1) + torch.log(torch.exp(logits - m).sum(1)) - torch.diagonal(logits)).mean()"),
+    ("contrastive_loss", "targets = torch.arange(len(logits), device=logits.device)\n"   # torch.distributions
+                         "    return -torch.distributions.Categorical(logits=logits).log_prob(targets).mean()"),
+    ("contrastive_loss", "eye = torch.eye(len(logits), dtype=torch.bool, device=logits.device)\n"   # torch.where for the diagonal
+                         "    positives = torch.where(eye, logits, torch.zeros_like(logits)).sum(1)\n"
+                         "    return (torch.logsumexp(logits, 1) - positives).mean()"),
+    ("contrastive_loss", "targets = torch.arange(logits.shape[0], device=logits.device)\n"   # float64, cast back
+                         "    return F.cross_entropy(logits.double(), targets).to(logits.dtype)"),
+    ("contrastive_loss", "s = logits.clone()\n"   # in-place ops on a copy
+                         "    s.sub_(s.amax(1, keepdim=True).detach())\n"
+                         "    return (s.exp().sum(1).log() - s.diagonal()).mean()"),
     ("nt_xent", """
     n = len(z1)
     e = torch.cat([z1 / z1.norm(dim=1, keepdim=True), z2 / z2.norm(dim=1, keepdim=True)])
@@ -159,6 +176,34 @@ VARIANTS = [
         logits = torch.cat([x @ y.T / tau, same], 1)
         return F.cross_entropy(logits, torch.arange(n, device=x.device), reduction='sum')
     return (half(a, b) + half(b, a)) / (2 * n)"""),
+    ("nt_xent", """
+    n = len(z1)
+    e = F.normalize(torch.cat([z1, z2]), dim=1)
+    s = e @ e.T / tau
+    self_pairs = torch.eye(2 * n, dtype=torch.bool, device=s.device)
+    s = torch.where(self_pairs, torch.full_like(s, float("-inf")), s)
+    return F.cross_entropy(s, torch.cat([torch.arange(n, 2 * n, device=s.device), torch.arange(n, device=s.device)]))"""),   # torch.where
+    ("nt_xent", """
+    n = len(z1)
+    e = F.normalize(torch.cat([z1, z2]).double(), dim=1)
+    s = (e @ e.T / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool, device=e.device), float("-inf"))
+    return F.cross_entropy(s, torch.arange(2 * n, device=e.device).roll(n)).to(z1.dtype)"""),   # float64, cast back
+    ("nt_xent", """
+    n = len(z1)
+    e = torch.cat([z1, z2])
+    e = e / e.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    s = e @ e.T
+    s.div_(tau).fill_diagonal_(float("-inf"))
+    return F.cross_entropy(s, torch.arange(2 * n, device=s.device).roll(n))"""),   # in place on a fresh tensor
+    ("nt_xent", """
+    n = len(z1)
+    e = torch.cat([z1, z2])
+    s = F.cosine_similarity(e[:, None, :], e[None, :, :], dim=-1) / tau
+    losses = []
+    for k in range(2 * n):
+        others = torch.cat([s[k, :k], s[k, k + 1:]])
+        losses.append(torch.logsumexp(others, 0) - s[k, (k + n) % (2 * n)])
+    return torch.stack(losses).mean()"""),   # a loop over the anchors, cosine_similarity
     ("unified_contrastive_loss", """
     b = len(z)
     pos = ((z - z_aug) ** 2).sum(-1) / 2
@@ -179,18 +224,42 @@ VARIANTS = [
     pos = 0.5 * ((z - z_aug) ** 2).sum(1)
     others = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
     return phi(psi((pos[:, None] - neg)[others].view(len(z), -1)).sum(1)).sum()"""),
+    ("unified_contrastive_loss", """
+    total = 0
+    for i in range(len(z)):
+        d_pos = 0.5 * (z[i] - z_aug[i]).pow(2).sum()
+        inner = sum(psi(d_pos - 0.5 * (z[i] - z[j]).pow(2).sum()) for j in range(len(z)) if j != i)
+        total = total + phi(torch.as_tensor(inner, dtype=z.dtype, device=z.device))
+    return total"""),   # Python's sum, 0 for b = 1 (no gradient path then: the gradient is 0)
+    ("unified_contrastive_loss", """
+    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    pos = 0.5 * (z - z_aug).pow(2).sum(1)
+    neg = 0.5 * (z[:, None] - z[None]).pow(2).sum(2)
+    diff = torch.where(eye, torch.zeros_like(neg), pos[:, None] - neg)
+    return phi(torch.where(eye, torch.zeros_like(neg), psi(diff)).sum(1)).sum()"""),   # torch.where, twice
+    ("unified_contrastive_loss", """
+    b = z.shape[0]
+    z64, a64 = z.double(), z_aug.double()
+    others = (torch.arange(b, device=z.device)[:, None] + torch.arange(1, b, device=z.device)) % b
+    pos = 0.5 * (z64 - a64).pow(2).sum(-1)
+    neg = 0.5 * (z64[:, None, :] - z64[others]).pow(2).sum(-1)
+    return phi(psi(pos[:, None] - neg).sum(1)).sum().to(z.dtype)"""),   # float64, cast back
     ("unit_distance", "return sympy.sqrt(2) * sympy.sqrt(1 - dot)"),
     ("unit_distance", "return sympy.sqrt(2 * (1 - dot))"),
     ("unit_distance", "return (2 - 2 * dot) ** 0.5"),
+    ("unit_distance", "return sympy.sqrt((1 - dot) ** 2 + sympy.sqrt(1 - dot ** 2) ** 2)"),   # u = (1, 0), v = (dot, sin)
     ("logit_range", "return (-1, 1)"),
     ("logit_range", "return [-1.0, 1.0]"),
     ("logit_range", "return sympy.Matrix([-1, 1])"),
     ("logit_range_with_temperature", "return (-tau ** -1, 1.0 / tau)"),
     ("logit_range_with_temperature", "return sympy.Matrix([[-1 / tau, 1 / tau]])"),
+    ("logit_range_with_temperature", "return list(sympy.Matrix([-1, 1]) / tau)"),
     ("contrastive_decomposition", "return (-1.0, 1.0, sympy.log(M))"),
     ("contrastive_decomposition", "return [-1, 1, -sympy.log(1 / M)]"),
+    ("contrastive_decomposition", "return sympy.Matrix([-1, 1, sympy.log(M ** 2) / 2])"),
     ("mc_perfect_accuracy_condition", 'return "B"'),
     ("mc_perfect_accuracy_condition", 'return [" b "]'),
+    ("mc_perfect_accuracy_condition", 'return ("b",)'),
     ("invariance_table", 'return {" a": {"Shape": " Sensitive", "LOCATION": "sensitive ", "color": "Invariant"},\n'
                          '            "C ": {"color": "invariant", "location": "invariant", "shape": "sensitive"},\n'
                          '            "b": {"shape": "SENSITIVE", "location": "Invariant", "color": "sensitive"}}'),
@@ -255,7 +324,8 @@ def test_the_table_gives_credit_per_row_without_a_mistake(graded):
     assert "credit for the 2 of 3 rows without a mistake" in result.message
 
 
-@pytest.mark.parametrize("round_number", sorted(set(ROUNDS["variants"])))
-def test_correct_variants_get_full_marks(graded, round_number):
-    results = graded("variants", round_number)
+@pytest.mark.parametrize("index", range(len(VARIANTS)), ids=[f"{v[0]}-{i}" for i, v in enumerate(VARIANTS)])
+def test_correct_variants_get_full_marks(graded, index):
+    function = VARIANTS[index][0]
+    results = {n: r for n, r in graded("variants", ROUNDS["variants"][index]).items() if n.startswith(f"{function}:")}
     assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}

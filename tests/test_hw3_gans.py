@@ -1,10 +1,13 @@
 """hw3_gans: every check catches realistic mistakes, and differently written correct answers
-get full marks (sympy forms, matrices as lists, eigenvals() dicts, other torch calls)."""
+get full marks (sympy forms, matrices as lists, eigenvals() dicts, answers derived in sympy,
+Python numbers, other torch calls, float64 intermediates, in-place ops on copies, clamping that
+changes nothing on valid inputs). The variants are graded in rounds (conftest's VariantRounds):
+one submission holds the k-th variant of every function."""
 from __future__ import annotations
 
 import pytest
 
-from conftest import grade_functions, make_submission
+from conftest import VariantRounds, grade_functions, make_submission
 
 HW3 = "hw3_gans"
 SIGNATURES = {
@@ -92,32 +95,80 @@ MUTANTS += [(function, f"answers {wrong}", f'return {{"{wrong}"}}', "answer key"
 VARIANTS = [
     ("gda_matrix", "return [[1, alpha], [-alpha, 1]]"),
     ("gda_matrix", "return sympy.eye(2) + alpha * sympy.Matrix([[0, 1], [-1, 0]])"),
+    ("gda_matrix", "return [[1.0, alpha], [-alpha, 1.0]]"),   # Python floats
+    ("gda_matrix", "d, g = sympy.symbols('d g')\n    return sympy.Matrix([d + alpha * g, g - alpha * d]).jacobian([d, g])"),
     ("gda_eigenvalues", "return sympy.Matrix([[1, alpha], [-alpha, 1]]).eigenvals()"),
     ("gda_eigenvalues", "return [1 + sympy.sqrt(-alpha**2), 1 - sympy.sqrt(-alpha**2)]"),
     ("gda_eigenvalues", "return list(sympy.Matrix([[1, alpha], [-alpha, 1]]).eigenvals())[::-1]"),
+    ("gda_eigenvalues", "return [1 + 1j * alpha, 1 - 1j * alpha]"),   # Python complex numbers
     ("gda_stationary_point", "return (0, 0)"),
     ("gda_stationary_point", "return sympy.Matrix([0.0, 0.0])"),
+    ("gda_stationary_point", "return sympy.zeros(1, 2)"),
     ("dirac_gan_jacobian", "return [[-gamma, 0, -0.5], [0, -0.5, 0], [0.5, 0, 0]]"),
     ("dirac_gan_jacobian", "h = sympy.Rational(1, 2)\n    return sympy.Matrix([[-gamma, 0, -h], [0, -h, 0], [h, 0, 0]])"),
+    ("dirac_gan_jacobian", "return -gamma * sympy.diag(1, 0, 0) + sympy.Matrix([[0, 0, -1], [0, -1, 0], [1, 0, 0]]) / 2"),
     ("dirac_gan_eigenvalues", "return sympy.Matrix([[-gamma, 0, -0.5], [0, -0.5, 0], [0.5, 0, 0]]).eigenvals()"),
     ("dirac_gan_eigenvalues", "return [-gamma / 2 + sympy.sqrt(gamma**2 / 4 - 0.25), -0.5, -gamma / 2 - sympy.sqrt(gamma**2 / 4 - 0.25)]"),
+    ("dirac_gan_eigenvalues", "root = sympy.I * sympy.sqrt(1 - gamma**2)\n"
+                              "    return [(-gamma + root) / 2, (-gamma - root) / 2, -sympy.S.Half]"),
+    ("dirac_gan_eigenvalues", "lam = sympy.Symbol('lam')\n"   # the roots of the characteristic polynomial
+                              "    j = sympy.Matrix([[-gamma, 0, -sympy.S.Half], [0, -sympy.S.Half, 0], [sympy.S.Half, 0, 0]])\n"
+                              "    return sympy.roots(j.charpoly(lam).as_expr(), lam)"),
     ("optimal_discriminator", "return 1 / (1 + p0 / p1)"),
     ("optimal_discriminator", "return p1 / (p1 + p0)"),
+    ("optimal_discriminator", "return 1 / (1 + sympy.exp(sympy.log(p0) - sympy.log(p1)))"),   # a sigmoid of the log-ratio
+    ("optimal_discriminator", "d = sympy.Symbol('D', positive=True)\n"   # derived in sympy
+                              "    return sympy.solve(sympy.diff(p1 * sympy.log(d) + p0 * sympy.log(1 - d), d), d)[0]"),
     ("density_from_discriminator", "return d * f0 / (1 - d)"),
     ("density_from_discriminator", "return f0 / (1 / d - 1)"),
+    ("density_from_discriminator", "return -f0 * d / (d - 1)"),
+    ("density_from_discriminator", "f1 = sympy.Symbol('f1', positive=True)\n"   # derived in sympy
+                                   "    return sympy.solve(sympy.Eq(d, f1 / (f0 + f1)), f1)[0]"),
     ("discriminator_loss", "return -F.logsigmoid(real_logits).mean() - F.logsigmoid(-fake_logits).mean()"),
     ("discriminator_loss", "bce = F.binary_cross_entropy_with_logits\n    return bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))"),
+    ("discriminator_loss", "loss = F.softplus(-real_logits.double()).mean() + F.softplus(fake_logits.double()).mean()\n"
+                           "    return loss.to(real_logits.dtype)"),   # float64, cast back
+    ("discriminator_loss", "return torch.logaddexp(torch.zeros_like(real_logits), -real_logits).mean()"
+                           " + torch.logaddexp(torch.zeros_like(fake_logits), fake_logits).mean()"),
+    ("discriminator_loss", "real = torch.distributions.Bernoulli(logits=real_logits)\n"   # torch.distributions
+                           "    fake = torch.distributions.Bernoulli(logits=fake_logits)\n"
+                           "    return -real.log_prob(torch.ones_like(real_logits)).mean() - fake.log_prob(torch.zeros_like(fake_logits)).mean()"),
+    ("discriminator_loss", "t = real_logits.clone()\n    t.neg_()\n"   # in-place ops on a copy
+                           "    loss = F.softplus(t).mean()\n    loss += F.softplus(fake_logits).mean()\n    return loss"),
     ("generator_loss", "return -F.logsigmoid(fake_logits).mean()"),
     ("generator_loss", "return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))"),
+    ("generator_loss", "return F.softplus(-fake_logits.double()).mean().to(fake_logits.dtype)"),   # float64, cast back
+    ("generator_loss", "return torch.logaddexp(torch.zeros_like(fake_logits), -fake_logits).mean()"),
+    ("generator_loss", "return -torch.distributions.Bernoulli(logits=fake_logits).log_prob(torch.ones_like(fake_logits)).mean()"),
+    ("generator_loss", "t = fake_logits.clone()\n    t.neg_()\n    return F.softplus(t).mean()"),   # in place on a copy
     ("gda_trajectory", "a = torch.tensor([[1.0, alpha], [-alpha, 1.0]])\n    x = torch.tensor([float(d0), float(g0)])\n"
                        "    rows = [x]\n    for _ in range(steps):\n        rows.append(a @ rows[-1])\n    return torch.stack(rows)"),
     ("gda_trajectory", "out = torch.zeros(steps + 1, 2, dtype=torch.float64)\n    out[0, 0], out[0, 1] = d0, g0\n"
                        "    for k in range(steps):\n        out[k + 1, 0] = out[k, 0] + alpha * out[k, 1]\n"
                        "        out[k + 1, 1] = out[k, 1] - alpha * out[k, 0]\n    return out"),
+    # closed form: d_k + i g_k = (1 - i alpha)^k (d0 + i g0), vectorised in complex numbers
+    ("gda_trajectory", "k = torch.arange(steps + 1, dtype=torch.float64)\n"
+                       "    w = complex(d0, g0) * torch.tensor(complex(1.0, -alpha), dtype=torch.complex128) ** k\n"
+                       "    return torch.stack([w.real, w.imag], 1)"),
+    ("gda_trajectory", "a = torch.tensor([[1.0, alpha], [-alpha, 1.0]], dtype=torch.float64)\n"
+                       "    x = torch.tensor([d0, g0], dtype=torch.float64)\n"
+                       "    return torch.stack([torch.linalg.matrix_power(a, k) @ x for k in range(steps + 1)])"),
     ("jsd_estimate", "return 0.5 * (torch.log(2 * d_on_p1).mean() + torch.log(2 * (1 - d_on_p0)).mean())"),
     ("jsd_estimate", "return math.log(2) + (torch.log(d_on_p1).mean() + torch.log(1 - d_on_p0).mean()) / 2"),
+    # probabilities clamped to [eps, 1 - eps] (changes nothing for the values in (0.05, 0.95))
+    ("jsd_estimate", "eps = 1e-6\n    p1, p0 = d_on_p1.clamp(eps, 1 - eps), d_on_p0.clamp(eps, 1 - eps)\n"
+                     "    return math.log(2) + 0.5 * torch.log(p1).mean() + 0.5 * torch.log1p(-p0).mean()"),
+    ("jsd_estimate", "jsd = math.log(2) + 0.5 * torch.log(d_on_p1.double()).mean() + 0.5 * torch.log1p(-d_on_p0.double()).mean()\n"
+                     "    return jsd.to(d_on_p1.dtype)"),   # float64, cast back
+    ("jsd_estimate", "a, b = d_on_p1.clone(), d_on_p0.clone()\n    a.log_()\n    b.neg_().log1p_()\n"   # in place on copies
+                     "    return (a.mean() + b.mean()).div_(2).add_(math.log(2))"),
+    ("jsd_estimate", "p = torch.cat([d_on_p1.flatten(), 1 - d_on_p0.flatten()])\n"   # torch.where to pick each half's weight
+                     "    n1 = d_on_p1.numel()\n    first = torch.arange(p.numel(), device=p.device) < n1\n"
+                     "    w = torch.where(first, torch.full_like(p, 0.5 / n1), torch.full_like(p, 0.5 / d_on_p0.numel()))\n"
+                     "    return math.log(2) + (w * torch.log(p)).sum()"),
 ] + [(function, f'return "{key.upper()}"') for function, key in CHOICE_KEYS.items()] + [
-    (function, f'return [" {key} "]') for function, key in CHOICE_KEYS.items()]
+    (function, f'return [" {key} "]') for function, key in CHOICE_KEYS.items()] + [
+    (function, f'return ("{key}",)') for function, key in CHOICE_KEYS.items()]
 
 
 def submission(tmp_path, function, code):
@@ -134,7 +185,15 @@ def test_mutants_are_caught(tmp_path, function, mistake, code, check, fragment):
     assert sum(r.score for r in results.values()) < sum(r.max_score for r in results.values())
 
 
-@pytest.mark.parametrize("function,code", VARIANTS, ids=[f"{v[0]}-{i}" for i, v in enumerate(VARIANTS)])
-def test_correct_variants_get_full_marks(tmp_path, function, code):
-    results = grade_functions(submission(tmp_path, function, code), {function}, HW3)
+@pytest.fixture(scope="module")
+def rounds(tmp_path_factory):
+    """Variants graded in rounds (one submission holds the k-th variant of every function)."""
+    entries = [("gans" if function in GANS_FILE else "answers", function,
+                f"def {function}({SIGNATURES[function]}):\n    {code}\n") for function, code in VARIANTS]
+    return VariantRounds(HW3, entries, tmp_path_factory.mktemp)
+
+
+@pytest.mark.parametrize("index", range(len(VARIANTS)), ids=[f"{v[0]}-{i}" for i, v in enumerate(VARIANTS)])
+def test_correct_variants_get_full_marks(rounds, index):
+    results = rounds.results(index)
     assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}

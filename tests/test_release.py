@@ -170,5 +170,5 @@ def test_release_refuses_stale_stubs_and_a_folder_in_use(course_copy, tmp_path):
         release.release(course_copy, "hw3_gans", tmp_path / "used")
     answers = course_copy / "solutions" / "hw3_gans" / "gans.py"
     answers.write_text(answers.read_text().replace("### BEGIN SOLUTION", "### BEGIN SOLUTION (changed)", 1))
-    with pytest.raises(release.ReleaseError, match="course stubs hw3_gans"):
+    with pytest.raises(release.ReleaseError, match=r"out of date \(gans\.py\): run `course stubs hw3_gans`"):
         release.release(course_copy, "hw3_gans", tmp_path / "new")

@@ -19,15 +19,22 @@ class Verdict:
     passed: bool
     message: str
     credit: float | None = None   # the fraction of the points earned: by default all or nothing
+    evidence: bool | None = None  # values right somewhere (a case, a row); by default credit > 0
 
     def __post_init__(self):
         if self.credit is None:
             self.credit = float(self.passed)
+        if self.evidence is None:
+            self.evidence = self.credit > 0
 
 
 class Check:
     kind = "check"
     reveals_answer = False   # prepared data is the answer itself: such a check can never be public
+    # Compares values with the reference or a key, which a constant, the input or unrelated noise
+    # cannot match. The function's other checks count only once one of these finds its values
+    # right somewhere (engine.gate).
+    proves_values = False
 
     def __init__(self, name: str, module: str, function: str, **params):
         if not name.startswith(f"{function}: "):

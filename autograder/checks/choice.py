@@ -35,6 +35,7 @@ class _ChoiceCheck(Check):
 class MultipleChoice(_ChoiceCheck):
     kind = "multiple_choice"
     reveals_answer = True
+    proves_values = True
 
     def prepare(self, reference, device):
         key, problem = normalize(reference.call(self.module, self.function).value, self.params["options"])
@@ -126,6 +127,7 @@ class ChoiceTable(_TableCheck):
 
     kind = "choice_table"
     reveals_answer = True
+    proves_values = True
 
     def prepare(self, reference, device):
         table, problem = self.table(reference)

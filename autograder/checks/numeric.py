@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import wire
 from ..runner import StudentError
 from . import Check, Verdict
-from .tensors import describe_case, make_input, make_inputs, mismatch
+from .tensors import describe_case, make_input, make_inputs, mismatch, project_to_constraint
 
 
 class MatchesReference(Check):
@@ -14,6 +14,10 @@ class MatchesReference(Check):
     floating dtype is accepted (for functions of plain Python numbers)."""
 
     kind = "matches_reference"
+
+    @property
+    def proves_values(self):
+        return self.params.get("compare", "values") == "values"
 
     def prepare(self, reference, device):
         prepared = []
@@ -32,6 +36,7 @@ class MatchesReference(Check):
 
         names = self.params["arg_names"]
         values = self.params.get("compare", "values") == "values"
+        failure, matched = None, False
         for number, (case, data) in enumerate(zip(self.params["cases"], prepared), 1):
             args = [materialize(wire.decode(a)) for a in data["args"]]
             kwargs = {k: materialize(wire.decode(v)) for k, v in data["kwargs"].items()}
@@ -39,37 +44,90 @@ class MatchesReference(Check):
             try:
                 result = self.call(student, *args, kwargs=kwargs, **self._options(case))
             except StudentError as error:
-                return Verdict(False, f"{error}\n  in {label}")
+                failure = failure or f"{error}\n  in {label}"
+                if matched:
+                    break
+                continue
             expected = wire.decode_tensor(data["value"])
             problem = mismatch(result.value, expected, "the result", values, self.params.get("any_dtype", False))
             for i, grad in zip(self.params.get("grad_wrt", []), data["grads"]):
                 if problem:
                     break
-                problem = self._grad_problem(result, i, wire.decode_tensor(grad), names[i], values)
+                problem = self._grad_problem(result, i, wire.decode_tensor(grad), names[i], values, case, args)
             if problem:
-                return Verdict(False, f"{problem}\n  in {label}")
+                failure = failure or f"{problem}\n  in {label}"
+            matched = matched or (not problem and informative(expected, data["grads"], args))
+            if failure and matched:
+                break
+        if failure:   # cases go on after a failure until one matches: evidence of right values (engine.gate)
+            return Verdict(False, failure, evidence=matched)
         return Verdict(True, f"{len(prepared)} cases match")
 
     def _options(self, case):
         return {"seed": case["seed"], "grad_wrt": self.params.get("grad_wrt", []),
                 "cotangent_seed": case["seed"] + 7}
 
-    def _grad_problem(self, result, index, expected, name, values):
+    def _grad_problem(self, result, index, expected, name, values, case, args):
+        """The student's gradient against the reference's. An input that the result does not
+        depend on (in this case: an empty sum, a branch not taken) has a zero gradient, which
+        autograd reports as None; it passes wherever the expected gradient is zero too.
+
+        An input declared on a constraint surface (the recipe's "unit_rows": rows on the unit
+        sphere) is compared by the part of its gradient tangent to that surface only: a function
+        that is right on the surface may differ off it (a student who normalises the rows again
+        returns the same values for every valid input, and its gradient has no radial part), and
+        only the tangent part moves the inputs along the surface, so only it is determined by the
+        function's values there."""
         position = self.params["grad_wrt"].index(index)
         grads = result.grads or []
-        if position >= len(grads) or grads[position] is None:
+        actual = grads[position] if position < len(grads) else None
+        recipe = case["args"][index] if index < len(case["args"]) else {}
+        if expected.tensor is not None:
+            expected = project_to_constraint(recipe, expected, args[index])
+        if actual is None:
+            if expected.tensor is None or not values or not bool((expected.tensor != 0).any()):
+                return None
             return (f"no gradient reaches {name}: the result must be computed from {name} with "
                     "differentiable torch operations (no .detach(), .item(), numpy or no_grad)")
-        return mismatch(grads[position], expected, f"the gradient with respect to {name}", values)
+        if isinstance(actual, wire.TensorInfo) and actual.tensor is not None and actual.shape == expected.shape:
+            actual = project_to_constraint(recipe, actual, args[index])
+        return mismatch(actual, expected, f"the gradient with respect to {name}", values)
+
+
+def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:
+    """Whether matching this case shows right values: not when zeros without a gradient, or one
+    of the inputs handed back, would match it too (a batch of one whose loss is 0, say)."""
+    import torch
+
+    value = expected.tensor
+    if value is None:
+        return False
+    if any(isinstance(a, torch.Tensor) and tuple(a.shape) == tuple(value.shape) and
+           torch.equal(a.detach().cpu().to(value.dtype), value) for a in args):
+        return False
+    return bool((value != 0).any()) or any(bool((wire.decode_tensor(g).tensor != 0).any()) for g in grads)
 
 
 class MetaProbe(Check):
     """Runs the function on `meta` tensors, which have a device but no data. Code that creates
     tensors on the CPU instead of the inputs' device fails here even on a CPU-only grader.
     params: "shapes" of the tensor arguments (zeros), then optionally "extra_args": recipes of
-    further arguments that are not tensors ({"value": ...} or {"function": ...})."""
+    further arguments that are not tensors ({"value": ...} or {"function": ...}).
+
+    Where meta tensors cannot decide (the function reads values: `.tolist()`, `.item()`, numpy;
+    or uses an operator without a meta kernel), the probe runs the function on data that lives
+    on another device: CUDA when grading on CUDA, else the worker's simulated GPU (fake_device).
+    Only a device mismatch there, or a result left on the CPU, fails; an error that the function
+    also raises on the CPU fails with that error; anything else is inconclusive and passes."""
 
     kind = "meta_probe"
+    CPU_MESSAGE = ("a tensor was created on the CPU while the inputs live on another device; create "
+                   "it on the inputs' device (torch.randn_like(x), torch.zeros(..., device=x.device))")
+    NUMPY_MESSAGE = ("a tensor on the inputs' device was converted to numpy, which works for CPU tensors "
+                     "only; read values with .tolist() or .item(), or call .cpu() first")
+    # torch's errors for tensors of two devices (meta, CUDA, the simulated GPU), and their messages
+    SIGNS = {"same device": CPU_MESSAGE, "not on the expected device": CPU_MESSAGE,
+             "to host memory": NUMPY_MESSAGE}
 
     def prepare(self, reference, device):
         # The expected shape and dtype, from the reference on CPU zeros: the judge need not pay
@@ -77,25 +135,70 @@ class MetaProbe(Check):
         value = self.call(reference, *self._args("cpu")).value
         return {"t": "tensor", "dtype": value.dtype, "shape": list(value.shape), "device": "meta", "data": None}
 
-    def _args(self, device="meta"):
+    def _args(self, device="meta", data=False):
+        """The arguments on `device`: zeros, or with data, seeded values in [0.25, 0.75] (valid
+        as probabilities, scales and logits alike). The simulated GPU's travel as wire.TensorInfo."""
         import torch
 
-        tensors = [torch.zeros(shape, dtype=torch.float32, device=device) for shape in self.params["shapes"]]
-        return tensors + [make_input(r, "float32", 0, device) for r in self.params.get("extra_args", [])]
+        from ..calls import FAKE_DEVICE
+
+        on = "cpu" if device == FAKE_DEVICE else device
+        if data:
+            tensors = [make_input({"uniform": shape, "low": 0.25, "high": 0.75}, "float32", i, on)
+                       for i, shape in enumerate(self.params["shapes"])]
+        else:
+            tensors = [torch.zeros(shape, dtype=torch.float32, device=on) for shape in self.params["shapes"]]
+        if device == FAKE_DEVICE:
+            tensors = [wire.TensorInfo(t, "float32", tuple(t.shape), FAKE_DEVICE) for t in tensors]
+        return tensors + [make_input(r, "float32", 0, on) for r in self.params.get("extra_args", [])]
 
     def run(self, student, prepared, device):
         expected = wire.decode_tensor(prepared)
         try:
             result = self.call(student, *self._args())
         except StudentError as error:
-            text = str(error)
-            if any(sign in text for sign in ("cannot be called on meta tensors", "data-dependent", "data-independent")):
-                return Verdict(True, "inconclusive: the function reads tensor values, which meta "
-                                     "tensors do not have; device handling was not probed")
-            if "meta" in text and "device" in text:
-                return Verdict(False, "a tensor was created on the CPU while the inputs live on "
-                               "another device; create it on the inputs' device (torch.randn_like("
-                               f"x), torch.zeros(..., device=x.device))\n  {text}")
-            return Verdict(False, text)
+            verdict = self._device_error(str(error))
+            return verdict or self._on_data(student, expected, device)   # meta tensors cannot decide
         problem = mismatch(result.value, expected, "the result on meta inputs", values=False)
         return Verdict(problem is None, problem or "follows the inputs' device")
+
+    def _on_data(self, student, expected, device):
+        """The probe on inputs with data: on CUDA when grading there, else on the simulated GPU."""
+        from ..calls import FAKE_DEVICE
+
+        gpu = device if device.startswith("cuda") else FAKE_DEVICE
+        where = "CUDA" if gpu != FAKE_DEVICE else "a simulated GPU"
+        try:
+            result = self.call(student, *self._args(gpu, data=True))
+        except StudentError as error:
+            text = str(error)
+            # on the simulated GPU, only its own errors count: a real error may come from a gap in it
+            verdict = self._device_error(text) if gpu != FAKE_DEVICE or "raised DeviceMismatch:" in text else None
+            return verdict or self._on_cpu(student, text)
+        value = result.value
+        if isinstance(value, wire.TensorInfo) and value.device.split(":")[0] != gpu.split(":")[0]:
+            return Verdict(False, f"{self.CPU_MESSAGE}\n  the result is on {value.device} while the "
+                                  f"inputs were on {where}")
+        if isinstance(value, wire.TensorInfo):
+            expected = wire.TensorInfo(None, expected.dtype, expected.shape, value.device)
+        problem = mismatch(value, expected, f"the result on {where}", values=False)
+        return Verdict(problem is None, problem or f"follows the inputs' device (checked on {where}: "
+                                                   "the function does not run on meta tensors)")
+
+    def _device_error(self, text):
+        """A failing verdict if `text` is torch's error for tensors on two devices, else None."""
+        for sign, message in self.SIGNS.items():
+            if sign in text:
+                return Verdict(False, f"{message}\n  {text}")
+        return None
+
+    def _on_cpu(self, student, text):
+        """The run on another device failed otherwise: an error the function raises on the CPU too
+        is the student's; else the probe cannot decide."""
+        try:
+            self.call(student, *self._args("cpu", data=True))
+        except StudentError as error:
+            return Verdict(False, str(error))
+        return Verdict(True, "inconclusive: the function runs on the CPU but neither on meta tensors "
+                             "nor on the grader's other device; device handling was not probed\n  "
+                             f"{text}")

@@ -52,6 +52,7 @@ class NoiseIsStandardNormal(_SamplerCheck):
     """(z - mu) / exp(logvar / 2) must be N(0, 1): Kolmogorov-Smirnov test on 64,032 values."""
 
     kind = "noise_is_standard_normal"
+    proves_values = True   # a constant, mu itself or noise not scaled by exp(logvar / 2) fails
 
     def run(self, student, prepared, device):
         drawn = self.noise(student, seed=11)
@@ -115,6 +116,7 @@ class ReparameterizationGradient(_SamplerCheck):
     """dz/dmu = 1 and dz/dlogvar = (z - mu) / 2, elementwise, through autograd."""
 
     kind = "reparameterization_gradient"
+    proves_values = True
 
     def run(self, student, prepared, device):
         from ..calls import cotangent_like

@@ -185,6 +185,7 @@ class SymbolicEquals(_SymbolicCheck):
 
     kind = "symbolic_equals"
     reveals_answer = True
+    proves_values = True
 
     def prepare(self, reference, device):
         symbols = self.symbols()

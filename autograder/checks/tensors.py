@@ -40,6 +40,16 @@ def make_inputs(case: dict, device: str):
     return args, kwargs
 
 
+def project_to_constraint(recipe: dict, gradient: wire.TensorInfo, point) -> wire.TensorInfo:
+    """The part of `gradient` tangent to the surface the input was drawn on (see the recipe):
+    for "unit_rows", g - (g . x) x row by row. Inputs without a constraint are returned as they are."""
+    if not isinstance(recipe, dict) or not recipe.get("unit_rows"):
+        return gradient
+    g, x = gradient.tensor.double(), point.detach().to("cpu").double()
+    tangent = g - (g * x).sum(-1, keepdim=True) * x
+    return wire.TensorInfo(tangent.to(gradient.tensor.dtype), gradient.dtype, gradient.shape, gradient.device)
+
+
 def describe_case(case: dict, arg_names: list[str], args) -> str:
     parts = [f"{n} of shape {tuple(a.shape)}" if hasattr(a, "shape") else f"{n} = {a!r}"
              for n, a in zip(arg_names, args)]
@@ -51,6 +61,13 @@ def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
              any_dtype: bool = False) -> str | None:
     """None when `actual` matches `expected`, else a sentence about the first difference.
     With any_dtype, any floating dtype is accepted and compared at float32's tolerance."""
+    if type(actual) in (int, float) and expected.shape == () and expected.dtype.startswith(("float", "bfloat")):
+        # a plain Python number for a 0-d result: its value counts (a gradient cannot reach it)
+        if not values or expected.tensor is None:
+            return None
+        import torch
+
+        return value_mismatch(torch.tensor(float(actual), dtype=torch.float64), expected.tensor, expected.dtype, what)
     if not isinstance(actual, wire.TensorInfo):
         return f"{what} is a {type(actual).__name__}, expected a tensor of shape {expected.shape}"
     if actual.shape != expected.shape:
