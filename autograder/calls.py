@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from . import wire
 
-FAKE_DEVICE = "simulated-cuda"   # fake_device.WIRE_NAME, without importing torch here
+FAKE_DEVICE = "simulated-cuda"   # the simulated GPU's name on the wire (fake_device); no torch device has it
 
 
 def materialize(value):

@@ -102,24 +102,29 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     started = time.monotonic()
     assignment, folder, suite = _load(root, assignment_id)
     settings = assignment.settings()
-    device = device or default_device()
     # every assignment's references and hidden checks, not only this one's
     sandbox = Sandbox(hidden=[Path(root) / "solutions"], limits=Limits(memory_mb=assignment.memory_mb))
-    student = Submission(submission, suite.files, assignment.timeout, sandbox, device=device,
+    student = Submission(submission, suite.files, assignment.timeout, sandbox, device=device or "auto",
                          deadline=started + assignment.time_budget)
     student.start()  # the worker imports torch while the judge loads the reference
     try:
         reference = Reference(folder, suite.files)
+        device = device or default_device()
         report = Report(assignment_id, notes=sandbox.missing())
         checks = [c for c in suite.checks if only is None or c.function in only]
-        for check in checks:
-            setting = settings[check.name]
+        # Public checks first: a timeout or a spent budget met in a hidden check must not show in a
+        # public one's message before the due date. Reported in the suite's order.
+        order = sorted(range(len(checks)), key=lambda i: settings[checks[i].name].visibility != "public")
+        outcomes = {}
+        for i in order:
+            check, setting = checks[i], settings[checks[i].name]
 
             def prepare(c=check):
                 prepared = c.prepare(reference, device)
-                return prepared, time_limit(reference.slowest.get(c.function, 0.0), assignment.timeout)
+                return prepared, time_limit(reference.slowest.get(c.function, 0.0), assignment.timeout, c.floor_seconds)
 
-            report.results.append(_run_one(check, setting.points, setting.visibility, prepare, student, device))
+            outcomes[i] = _run_one(check, setting.points, setting.visibility, prepare, student, device)
+        report.results = [outcomes[i] for i in range(len(checks))]
         gate(report, checks)
     finally:
         student.close()
@@ -164,7 +169,7 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
         setting = settings[check.name]
         if setting.visibility == "public":
             prepared = check.prepare(reference, "cpu")
-            limit = time_limit(reference.slowest.get(check.function, 0.0), assignment.timeout)
+            limit = time_limit(reference.slowest.get(check.function, 0.0), assignment.timeout, check.floor_seconds)
             entries.append({"spec": check.spec(), "points": setting.points, "prepared": prepared,
                             "time_limit": math.ceil(limit)})   # whole seconds: the file stays stable
     return {"assignment": assignment_id, "files": suite.files, "timeout": assignment.timeout,

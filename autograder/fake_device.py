@@ -28,7 +28,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 DEVICE = torch.device("cuda", 0)     # what the student's code sees
-WIRE_NAME = "simulated-cuda"         # the device named on the wire; no torch device has this name
+from .calls import FAKE_DEVICE as WIRE_NAME   # the device named on the wire; no torch device has it
 _TAG = "_dgm_on_fake_device"
 Tensor = torch.Tensor
 

@@ -19,19 +19,25 @@ ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder 
 IMPORT_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0   # starting Python and importing torch, before any student code runs
 # A call may take SLOWDOWN times the reference's own time on its check's inputs, and never less
-# than FLOOR_SECONDS (Python loops and sympy are slower than vectorised code, machines differ);
-# course.yml's timeout caps it.
+# than its check's floor (Python loops are slower than vectorised code, machines differ; the floor
+# decides for the fast references of this course); course.yml's timeout caps it.
 SLOWDOWN = 50.0
 FLOOR_SECONDS = 5.0
+SYMPY_FLOOR_SECONDS = 10.0   # answers may derive with sympy (integrate, solve, simplify) in a fresh worker
+DEATHS_PER_FUNCTION = 2      # a function that ends the worker this often is not called again
 
 
-def time_limit(reference_seconds: float, cap: float) -> float:
+def time_limit(reference_seconds: float, cap: float, floor: float = FLOOR_SECONDS) -> float:
     """Seconds a student's call may take, given the reference's slowest call of that function."""
-    return min(cap, max(FLOOR_SECONDS, SLOWDOWN * reference_seconds))
+    return min(cap, max(floor, SLOWDOWN * reference_seconds))
 
 
 class StudentError(Exception):
     """The student's code did not produce an answer; the message is written for the student."""
+
+
+class WorkerDied(StudentError):
+    """The worker process ended during a request (a crash, os._exit, a broken protocol)."""
 
 
 class GraderError(RuntimeError):
@@ -65,6 +71,7 @@ class Submission:
         self.deadline = deadline    # time.monotonic() at which the whole run's budget is spent
         self.device = device
         self.hung: dict[str, str] = {}   # function -> why its calls are not tried again
+        self.deaths: dict[str, int] = {}   # function -> how often a call of it ended the worker
         self.sandbox = sandbox or Sandbox()
         self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
@@ -138,6 +145,8 @@ class Submission:
              cotangent_seed=0, symbols=None) -> Result:
         if function in self.hung:   # one timeout per function, not one per check
             raise StudentError(self.hung[function])
+        if self.out_of_time():
+            raise StudentError(self.out_of_time_message())
         self._ensure_imported(module)
         encoded_args, encoded_kwargs = encode_arguments(args, kwargs)
         limit, by_budget = self._seconds_left(self.time_limit)
@@ -152,6 +161,11 @@ class Submission:
             self.hung[function] = (f"{function}() did not finish within {limit:g} s (an infinite loop, "
                                    "or far too much work?); its other checks were not run")
             raise StudentError(self.hung[function]) from None
+        except WorkerDied as death:
+            self.deaths[function] = self.deaths.get(function, 0) + 1
+            if self.deaths[function] >= DEATHS_PER_FUNCTION:   # each death costs a worker restart
+                self.hung[function] = f"{death}; it did so {DEATHS_PER_FUNCTION} times, its other checks were not run"
+            raise StudentError(str(death)) from None
         if not reply.get("ok"):
             raise StudentError(explain_error(reply, function))
         try:
@@ -170,9 +184,14 @@ class Submission:
             raise StudentError(self.broken[module])
         if module in self.imported and self.process is not None:
             return
+        if self.out_of_time():
+            raise StudentError(self.out_of_time_message())
+        limit, by_budget = self._seconds_left(IMPORT_TIMEOUT)
         try:
-            reply = self._exchange({"op": "import", "module": module}, IMPORT_TIMEOUT, f"importing {module}.py")
+            reply = self._exchange({"op": "import", "module": module}, limit, f"importing {module}.py")
         except TimeoutError:
+            if by_budget:
+                raise StudentError(self.out_of_time_message()) from None
             self.broken[module] = (f"importing {module}.py did not finish within {IMPORT_TIMEOUT:g} s "
                                    "(an infinite loop, or far too much work at import?)")
             raise StudentError(self.broken[module]) from None
@@ -195,7 +214,7 @@ class Submission:
             self.kill()   # SIGKILL to the process group: a loop that ignores signals ends too
             raise
         except (EOFError, BrokenPipeError, OSError, wire.WireError, ValueError):
-            raise StudentError(f"{what} ended the Python process: {self._death_note()}") from None
+            raise WorkerDied(f"{what} ended the Python process: {self._death_note()}") from None
 
     def _log_tail(self) -> str:
         self.log.seek(0)

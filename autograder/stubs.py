@@ -69,13 +69,13 @@ def expected_files(root: Path, assignment_id: str) -> dict[str, str]:
 
 def generate(root: Path, assignment_id: str) -> list[str]:
     """Write the stubs and frozen public checks into assignments/; return what changed. Frozen data
-    that matches within tolerance (and has its time limits in the same places) is left as it is,
-    so that regenerating on another machine does not churn the committed file."""
+    that matches within tolerance (time limits exactly) is left as it is, so that regenerating on
+    another machine does not churn the committed file."""
     target = Path(root) / "assignments" / assignment_id
     target.mkdir(parents=True, exist_ok=True)
     changed = []
     for name, content in expected_files(root, assignment_id).items():
-        if _differences(target / name, name, content, time_limit_keys=True):
+        if _differences(target / name, name, content, time_limits=True):
             (target / name).write_text(content)
             changed.append(name)
     return changed
@@ -89,7 +89,7 @@ def drift(root: Path, assignment_id: str) -> list[str]:
             for line in _differences(target / name, name, content)]
 
 
-def _differences(path: Path, name: str, content: str, time_limit_keys: bool = False) -> list[str]:
+def _differences(path: Path, name: str, content: str, time_limits: bool = False) -> list[str]:
     if not path.exists():
         return [f"{name} (missing)"]
     committed = path.read_text()
@@ -101,7 +101,7 @@ def _differences(path: Path, name: str, content: str, time_limit_keys: bool = Fa
         old = json.loads(committed)
     except ValueError:
         return [f"{name}: not valid JSON"]
-    return [f"{name}: {d}" for d in frozen_differences(old, json.loads(content), time_limit_keys)]
+    return [f"{name}: {d}" for d in frozen_differences(old, json.loads(content), time_limits)]
 
 
 # ------------------------------------------------------------- frozen data, within tolerance
@@ -109,7 +109,7 @@ def _differences(path: Path, name: str, content: str, time_limit_keys: bool = Fa
 IGNORED_KEY = "time_limit"   # measured from the reference's speed: differs from machine to machine
 
 
-def frozen_differences(committed: dict, fresh: dict, time_limit_keys: bool = False) -> list[str]:
+def frozen_differences(committed: dict, fresh: dict, time_limits: bool = False) -> list[str]:
     """How frozen public-check data `committed` differs from `fresh` (what the solutions give now),
     one short line per drifted check (or per top-level setting); empty when they agree.
 
@@ -118,10 +118,11 @@ def frozen_differences(committed: dict, fresh: dict, time_limit_keys: bool = Fal
     within tolerance: floating-point tensors with the tolerance of their dtype, the way checks
     compare a student's values (checks.tensors.value_mismatch and TOLERANCES), non-finite elements
     exactly; other tensors (int64, bool, ...) bit for bit; plain JSON floats with float64's tolerance.
-    The value of a key "time_limit" is ignored wherever it appears, and so is whether it is there,
-    unless time_limit_keys (for `generate`: a new or dropped time limit is a real change of the file).
+    Keys "time_limit" (seconds, from the reference's speed on the freezing machine) are ignored,
+    unless time_limits (for `generate`, so that the file follows changed limits).
     In the lines, "is" is the committed value and "expected" the fresh one."""
-    committed, fresh = _without_time_limits(committed, time_limit_keys), _without_time_limits(fresh, time_limit_keys)
+    if not time_limits:
+        committed, fresh = _without_time_limits(committed), _without_time_limits(fresh)
     if not isinstance(committed, dict) or not isinstance(fresh, dict):
         return ["not a JSON object"]
     lines = []
@@ -151,12 +152,11 @@ def frozen_differences(committed: dict, fresh: dict, time_limit_keys: bool = Fal
 _MISSING = object()
 
 
-def _without_time_limits(node, keep_keys: bool):
+def _without_time_limits(node):
     if isinstance(node, dict):
-        return {k: (None if k == IGNORED_KEY else _without_time_limits(v, keep_keys))
-                for k, v in node.items() if keep_keys or k != IGNORED_KEY}
+        return {k: _without_time_limits(v) for k, v in node.items() if k != IGNORED_KEY}
     if isinstance(node, list):
-        return [_without_time_limits(v, keep_keys) for v in node]
+        return [_without_time_limits(v) for v in node]
     return node
 
 

@@ -65,3 +65,24 @@ def test_a_spent_time_budget_fails_the_remaining_checks_and_still_writes_results
     results.write_json(results.gradescope(report), path)
     data = read_results(path)
     assert len(data["tests"]) == len(report.results) and data["score"] == report.score
+
+
+def test_a_hang_met_in_a_hidden_check_does_not_show_in_public_ones(tmp_path):
+    """iwae_bound hangs only on the hidden check's K = 9: the public checks, listed after that hidden
+    one, still run (public checks run first) and pass."""
+    source = ("def iwae_bound(log_weights):\n    while log_weights.shape[0] == 9:\n        pass\n"
+              "    return torch.logsumexp(log_weights, 0) - math.log(log_weights.shape[0])\n")
+    folder = make_submission(tmp_path / "s", vae={"iwae_bound": source})
+    report = engine.grade(ROOT, "hw1_vae", folder, device="cpu", only={"iwae_bound"})
+    names = [r.name for r in report.results]
+    assert names.index("iwae_bound: more inputs") < names.index("iwae_bound: K = 1 gives the log-weight")
+    for r in report.results:
+        assert r.passed == (r.visibility == "public"), r   # the hidden ones meet the hang
+
+
+def test_a_function_that_ends_the_worker_twice_is_not_called_again(tmp_path):
+    folder = make_submission(tmp_path / "s", vae={"iwae_bound": "def iwae_bound(log_weights):\n    import os\n    os._exit(7)\n"})
+    report = engine.grade(ROOT, "hw1_vae", folder, device="cpu", only={"iwae_bound"})
+    assert all(r.score == 0 for r in report.results)
+    assert any(f"did so {runner.DEATHS_PER_FUNCTION} times, its other checks were not run" in r.message
+               for r in report.results)

@@ -35,6 +35,14 @@ class Check:
     # cannot match. The function's other checks count only once one of these finds its values
     # right somewhere (engine.gate).
     proves_values = False
+    computes_sympy = False   # the graded function may build its answer with sympy: a longer floor
+
+    @property
+    def floor_seconds(self) -> float:
+        """The least time a call of this check may take (runner.time_limit)."""
+        from ..runner import FLOOR_SECONDS, SYMPY_FLOOR_SECONDS
+
+        return SYMPY_FLOOR_SECONDS if self.computes_sympy else FLOOR_SECONDS
 
     def __init__(self, name: str, module: str, function: str, **params):
         if not name.startswith(f"{function}: "):

@@ -61,7 +61,7 @@ class MatchesReference(Check):
                 break
         if failure:   # cases go on after a failure until one matches: evidence of right values (engine.gate)
             return Verdict(False, failure, evidence=matched)
-        return Verdict(True, f"{len(prepared)} cases match")
+        return Verdict(True, f"{len(prepared)} cases match", evidence=matched)
 
     def _options(self, case):
         return {"seed": case["seed"], "grad_wrt": self.params.get("grad_wrt", []),
@@ -95,15 +95,20 @@ class MatchesReference(Check):
 
 
 def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:
-    """Whether matching this case shows right values: not when zeros without a gradient, or one
-    of the inputs handed back, would match it too (a batch of one whose loss is 0, say)."""
+    """Whether matching this case shows right values: not when zeros without a gradient, or an
+    input handed back (reshaped, or the leading numbers of the arguments) would match it too: a
+    batch of one whose loss is 0, one sample whose bound is its log-weight, zero steps."""
     import torch
 
     value = expected.tensor
     if value is None:
         return False
-    if any(isinstance(a, torch.Tensor) and tuple(a.shape) == tuple(value.shape) and
-           torch.equal(a.detach().cpu().to(value.dtype), value) for a in args):
+    flat = value.reshape(-1)
+    inputs = [a.detach().cpu().reshape(-1) for a in args if isinstance(a, torch.Tensor)]
+    numbers = [a for a in args if type(a) in (int, float)]
+    if numbers:
+        inputs.append(torch.tensor(numbers[:flat.numel()], dtype=torch.float64))
+    if any(a.numel() == flat.numel() and torch.equal(a.to(value.dtype), flat) for a in inputs):
         return False
     return bool((value != 0).any()) or any(bool((wire.decode_tensor(g).tensor != 0).any()) for g in grads)
 

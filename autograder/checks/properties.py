@@ -23,6 +23,10 @@ class Property(Check):
 
     kind = "property"
 
+    @property
+    def computes_sympy(self):
+        return "symbols" in self.params
+
     def run(self, student, prepared, device):
         from hypothesis import HealthCheck, given, settings, strategies as st
 

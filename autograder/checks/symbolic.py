@@ -152,6 +152,8 @@ def evaluate(value, point):
 
 
 class _SymbolicCheck(Check):
+    computes_sympy = True
+
     def symbols(self):
         return make_symbols(self.params.get("symbols", {}))
 
