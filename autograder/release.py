@@ -20,7 +20,7 @@ from . import config, stubs
 from .runner import ENGINE_FOLDER
 # The instructors' side of the package: commands, and the makers of stubs and course folders.
 # The student folder gets the rest: what grading one folder needs, and nothing from solutions/.
-INSTRUCTOR_MODULES = {"__main__.py", "cli.py", "stubs.py", "release.py", "gradescope.py",
+INSTRUCTOR_MODULES = {"__main__.py", "cli.py", "stubs.py", "frozen.py", "release.py", "gradescope.py",
                       "nbgrader.py", "batch.py", "cells.py"}
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "data", ".hypothesis")
 # What students install: grading needs the first group, the notebooks the second.

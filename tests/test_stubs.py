@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from autograder import engine, release, stubs, wire
+from autograder import engine, frozen, release, stubs, wire
 from conftest import ROOT
 
 
@@ -123,7 +123,7 @@ def other_time_limits(data: dict) -> dict:
     return data
 
 
-def frozen(assignment: str) -> dict:
+def committed_data(assignment: str) -> dict:
     return json.loads((ROOT / "assignments" / assignment / engine.PUBLIC_CHECKS_FILE).read_text())
 
 
@@ -136,25 +136,25 @@ def replaced_tensor(node: dict, change) -> dict:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_last_bits_and_time_limits_are_no_drift(assignment):
-    committed, flipped = frozen(assignment), []
+    committed, flipped = committed_data(assignment), []
     other = last_bits_flipped(committed, flipped)
     assert other != committed and {"float32", "float64", "json"} <= set(flipped)
-    assert stubs.frozen_differences(other, committed) == []
-    assert stubs.frozen_differences(other_time_limits(other), committed) == []
+    assert frozen.differences(other, committed) == []
+    assert frozen.differences(other_time_limits(other), committed) == []
     # for `course stubs`, a changed time limit is a change of the file
-    assert stubs.frozen_differences(other_time_limits(committed), committed, time_limits=True)
+    assert frozen.differences(other_time_limits(committed), committed, time_limits=True)
 
 
 def test_bfloat16_last_bits_are_no_drift():
-    committed, flipped = frozen("hw2_contrastive"), []
-    assert stubs.frozen_differences(last_bits_flipped(committed, flipped), committed) == []
+    committed, flipped = committed_data("hw2_contrastive"), []
+    assert frozen.differences(last_bits_flipped(committed, flipped), committed) == []
     assert "bfloat16" in flipped
 
 
 def test_real_changes_of_frozen_data_are_drift_naming_the_check():
     import torch
 
-    committed = frozen("hw1_vae")
+    committed = committed_data("hw1_vae")
     kl = next(i for i, c in enumerate(committed["checks"]) if c["spec"]["name"] == "gaussian_kl: values and gradients")
     changes = {
         "value": lambda d: d["checks"][kl]["prepared"][1].update(
@@ -166,19 +166,19 @@ def test_real_changes_of_frozen_data_are_drift_naming_the_check():
     for what, change in changes.items():
         data = copy.deepcopy(committed)
         change(data)
-        lines = stubs.frozen_differences(data, committed)
+        lines = frozen.differences(data, committed)
         assert len(lines) == 1 and lines[0].startswith("'gaussian_kl: values and gradients' differs ("), (what, lines)
-    assert stubs.frozen_differences(data, committed)[0] == \
+    assert frozen.differences(data, committed)[0] == \
         "'gaussian_kl: values and gradients' differs (spec.params.extra is 1, expected missing)"
     data = copy.deepcopy(committed)
     change = changes["value"]
     change(data)
     assert re.fullmatch(r"'gaussian_kl: values and gradients' differs \(case 2: value is \S+ at index \([\d, ]+\), "
-                        r"expected \S+\)", stubs.frozen_differences(data, committed)[0])
+                        r"expected \S+\)", frozen.differences(data, committed)[0])
     data = copy.deepcopy(committed)
     del data["checks"][kl]
     data["timeout"] += 1
-    assert stubs.frozen_differences(data, committed) == [
+    assert frozen.differences(data, committed) == [
         f"setting timeout is {committed['timeout'] + 1!r}, expected {committed['timeout']!r}",
         "the public checks differ (new: 'gaussian_kl: values and gradients')"]
     # tensors without a tolerance (integers, booleans) are compared exactly
@@ -187,7 +187,7 @@ def test_real_changes_of_frozen_data_are_drift_naming_the_check():
     one = {"checks": [{"spec": {"name": "f: ints"}, "prepared": [{"value": whole}]}]}
     two = copy.deepcopy(one)
     two["checks"][0]["prepared"][0]["value"] = replaced_tensor(whole, lambda t: t + 1)
-    assert stubs.frozen_differences(two, one) == ["'f: ints' differs (case 1: value: int64 tensor differs)"]
+    assert frozen.differences(two, one) == ["'f: ints' differs (case 1: value: int64 tensor differs)"]
 
 
 def course_cli(*args, cwd):
