@@ -21,7 +21,8 @@ def differences(committed: dict, fresh: dict, time_limits: bool = False) -> list
     one short line per drifted check (or per top-level setting); empty when they agree.
 
     Structure is compared exactly: the list of checks, their specs, names, kinds, points, files,
-    timeouts, tensors' dtypes, shapes and devices, every string, integer and boolean. Numbers
+    timeouts, tensors' dtypes, shapes and devices, every string, integer and boolean, and the order
+    of a symbolic check's symbols (its function's arguments, in order). Numbers
     within tolerance: floating-point tensors with the tolerance of their dtype, the way checks
     compare a student's values (checks.tensors.value_mismatch and TOLERANCES), non-finite elements
     exactly; other tensors (int64, bool, ...) bit for bit; plain JSON floats with float64's tolerance.
@@ -90,6 +91,8 @@ def _difference(a, b, path: str) -> str | None:
     if isinstance(a, dict) and isinstance(b, dict):
         if a.get("t") == b.get("t") == "tensor":
             return _tensor_difference(a, b, path)
+        if path.endswith(".symbols") and set(a) == set(b) and list(a) != list(b):
+            return f"{_where(path)}: {list(a)}, expected in the order {list(b)} (the function's arguments)"
         for key in sorted(set(a) | set(b)):
             problem = _difference(a.get(key, _MISSING), b.get(key, _MISSING), f"{path}.{key}" if path else key)
             if problem:

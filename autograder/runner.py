@@ -269,17 +269,20 @@ def explain_error(reply: dict, what: str) -> str:
 
 
 class Reference:
-    """The hidden reference implementation, called in the judge's own process."""
+    """The hidden reference implementation, called in the judge's own process, and the
+    assignment's known mistakes (an optional mistakes.py next to it: MISTAKES maps a graded
+    function to (hint, function) pairs, each function computing what that mistake returns)."""
 
     def __init__(self, folder: Path, files: list[str]):
         self.slowest: dict[str, float] = {}   # function -> seconds of its slowest call so far
-        self.modules = {}
-        for name in files:
-            stem = Path(name).stem
-            spec = importlib.util.spec_from_file_location(f"_reference_{stem}", Path(folder) / name)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self.modules[stem] = module
+        self.modules = {Path(name).stem: _load_module(Path(folder) / name) for name in files}
+        mistakes = Path(folder) / "mistakes.py"
+        self.mistakes = _load_module(mistakes).MISTAKES if mistakes.exists() else {}
+
+    def mistaken_values(self, function, args, kwargs=None, *, seed=0) -> list[dict]:
+        """{"hint", "value" (encoded)} of each known mistake of `function` on these inputs."""
+        return [{"hint": hint, "value": wire.encode(calls.invoke(fn, list(args), dict(kwargs or {}), seed)[0])}
+                for hint, fn in self.mistakes.get(function, [])]
 
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
              cotangent_seed=0, symbols=None) -> Result:
@@ -294,3 +297,10 @@ class Reference:
         value = wire.decode(wire.encode(output), symbols)
         grads = None if grads is None else [None if g is None else wire.decode_tensor(wire.encode(g)) for g in grads]
         return Result(value, grads)
+
+
+def _load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"_reference_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

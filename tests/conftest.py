@@ -12,6 +12,9 @@ import jsonschema
 import pytest
 
 from autograder import engine
+from autograder.checks.diagnoses import PREFIX
+
+CAUSE = PREFIX.strip()
 
 ROOT = Path(__file__).resolve().parent.parent
 HW1 = "hw1_vae"
@@ -53,6 +56,25 @@ def grade_functions(folder: Path, functions: set[str], assignment: str = HW1, ro
     """Grade only the checks of `functions`; returns {check name: CheckResult}."""
     report = engine.grade(root, assignment, folder, device="cpu", only=functions)
     return {r.name: r for r in report.results}
+
+
+def causes(results: dict, function: str) -> list[str]:
+    """The likely causes (checks/diagnoses.py) named in the messages of `function`'s failed checks."""
+    return [line.split(CAUSE, 1)[1] for r in results.values() if r.name.startswith(f"{function}: ") and not r.passed
+            for line in r.message.splitlines() if CAUSE in line]
+
+
+def assert_cause(results: dict, function: str, fragment: str | tuple | None) -> None:
+    """Every likely cause given for `function` names `fragment` (or one of a tuple of them: two
+    cases may show one mistake two ways); with None, none is given: a mutant whose mistake the
+    catalogue does not know must not get a wrong one."""
+    found = causes(results, function)
+    fragments = fragment if isinstance(fragment, tuple) else (fragment,)
+    if fragment is None:
+        assert not found, f"{function}: a likely cause where none was expected: {found}"
+    else:
+        assert found and all(any(f in c for f in fragments) for c in found), \
+            f"{function}: {found} should each name one of {fragments!r}"
 
 
 @pytest.fixture

@@ -106,6 +106,8 @@ def test_a_mutant_uploaded_in_a_folder_gets_partial_credit(autograder, tmp_path)
     failed = [t["name"] for t in results["tests"] if t["status"] == "failed"]
     assert 0 < results["score"] < MAX
     assert "generator_loss: values and gradients" in failed
+    output = next(t["output"] for t in results["tests"] if t["name"] == "generator_loss: values and gradients")
+    assert "likely cause: your values are those of a known mistake: the saturating loss" in output
 
 
 def test_a_grader_that_dies_still_leaves_a_valid_results_file(autograder, tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import grade_functions, make_submission
+from conftest import assert_cause, grade_functions, make_submission
 
 REPARAMETERIZE = [
     ("logvar used as std", "return mu + logvar * torch.randn_like(mu)",
@@ -42,7 +42,7 @@ GAUSSIAN_KL = [
     ("missing 1/2", "return (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)",
      "values and gradients", "expected"),
     ("sum over the wrong dimension", "return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(0)",
-     "values and gradients", "reduce over the wrong dimension"),
+     "values and gradients", "has shape (3,), expected (7,)"),
     ("mean instead of sum", "return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean(-1)",
      "values and gradients", "expected"),
     ("logvar read as log std", "return 0.5 * (mu.pow(2) + (2 * logvar).exp() - 1 - 2 * logvar).sum(-1)",
@@ -129,6 +129,43 @@ CHOICES = [
 ]
 
 
+# The likely cause (checks/diagnoses.py) each mutant must get, by (function, mistake); a mutant
+# not listed must get none (its checks' own messages say what is wrong, or nothing fits).
+CAUSES = {
+    ("gaussian_kl", "KL sign"): "opposite sign",
+    ("gaussian_kl", "KL sign, caught by the property"): "opposite sign",
+    ("gaussian_kl", "missing 1/2"): "twice the expected ones: a missing or extra factor ½?",
+    ("gaussian_kl", "mean instead of sum"): "is the size of the last dimension of mu: did you average where a sum is asked for?",
+    ("gaussian_kl", "logvar read as log std"): "known mistake: logvar read as the log standard deviation",
+    ("gaussian_kl", "KL(p || q) instead of KL(q || p)"): "known mistake: KL(N(0, I) ‖ q) instead of KL(q ‖ N(0, I))",
+    ("negative_elbo", "mean over pixels instead of sum"): "known mistake: the reconstruction term averaged over the pixels",
+    ("negative_elbo", "sum over the batch instead of mean"): "is the size of dimension 0 of x: did you sum where a mean is asked for?",
+    ("negative_elbo", "beta ignored"): "known mistake: beta ignored",
+    ("negative_elbo", "KL subtracted"): "known mistake: the KL term subtracted",
+    ("negative_elbo", "logits and targets swapped"): "known mistake: the arguments of binary_cross_entropy_with_logits swapped",
+    ("negative_elbo", "default mean reduction of the loss"): "known mistake: the reconstruction term averaged over the pixels",
+    ("iwae_bound", "1/K missing"): "inside a log (a sum where a mean is asked for)?",
+    ("iwae_bound", "the ELBO instead of the IWAE bound"): "known mistake: the mean of the log-weights, which is the ELBO",
+    ("iwae_bound", "log base 10"): "known mistake: a logarithm in base 10",
+    ("iwae_bound", "max instead of log-mean-exp"): "known mistake: the largest log-weight",
+    ("iwae_bound", "only the first sample"): "known mistake: the first of the K samples only",
+    ("iwae_bound", "reduction over the wrong dimension"): "known mistake: the log-mean-exp over dimension 1, the batch",
+    ("gaussian_kl", "sum over the wrong dimension"): "known mistake: summed over dimension 0, the batch",
+    ("negative_elbo", "summed over the last dimension only"):
+        "known mistake: the reconstruction term summed over the last dimension only",
+    ("kl_univariate_gaussians", "KL(p || q) instead of KL(q || p)"): "known mistake: KL(p ‖ q) instead of KL(q ‖ p)",
+    ("kl_univariate_gaussians", "missing 1/2 in the quadratic term"): "known mistake: the quadratic term without its ½",
+    ("kl_univariate_gaussians", "log base 10"): "known mistake: a logarithm in base 10",
+    ("kl_univariate_gaussians", "missing -1/2"): "½ above the expected ones: a dropped or extra constant term?",
+    ("kl_univariate_gaussians", "log of the variances without 1/2"): "known mistake: log(σ_p² / σ_q²) without its factor ½",
+}
+
+# Mutants without a likely cause whose failing check names the mistake itself (the table's
+# fragment): the sampler's statistical checks, the device probe, the overflow checks.
+NAMED_BY_THE_CHECK = {("reparameterize", m[0]) for m in REPARAMETERIZE} | {
+    ("gaussian_kl", "zeros on the CPU"), ("iwae_bound", "log-mean-exp without the max trick")}
+
+
 def body(function: str, signature: str, code: str) -> str:
     return f"def {function}({signature}):\n    {code}\n"
 
@@ -153,7 +190,9 @@ VAE_MUTANTS = [(function, *mutant) for function, mutants in (
                          ids=[f"{m[0]}: {m[1]}" for m in VAE_MUTANTS])
 def test_vae_mutants(tmp_path, function, mistake, code, check, fragment):
     folder = make_submission(tmp_path / "s", vae={function: body(function, SIGNATURES[function], code)})
-    assert_caught(grade_functions(folder, {function}), function, check, fragment)
+    results = grade_functions(folder, {function})
+    assert_caught(results, function, check, fragment)
+    assert_cause(results, function, CAUSES.get((function, mistake)))
 
 
 @pytest.mark.parametrize("mistake,code", KL_UNIVARIATE, ids=[m[0] for m in KL_UNIVARIATE])
@@ -163,9 +202,12 @@ def test_kl_univariate_gaussians_mutants(tmp_path, mistake, code):
     results = grade_functions(folder, {"kl_univariate_gaussians"})
     assert_caught(results, "kl_univariate_gaussians", "equals KL(q ‖ p)", "but the correct value is")
     assert "sigma_q = " in results["kl_univariate_gaussians: equals KL(q ‖ p)"].message  # shows the point
+    assert_cause(results, "kl_univariate_gaussians", CAUSES.get(("kl_univariate_gaussians", mistake)))
 
 
 @pytest.mark.parametrize("function,answer,check,fragment", CHOICES, ids=[f"{c[0]}={c[1]}" for c in CHOICES])
 def test_multiple_choice_mutants(tmp_path, function, answer, check, fragment):
     folder = make_submission(tmp_path / "s", answers={function: body(function, "", f"return {answer}")})
-    assert_caught(grade_functions(folder, {function}), function, check, fragment)
+    results = grade_functions(folder, {function})
+    assert_caught(results, function, check, fragment)
+    assert_cause(results, function, None)

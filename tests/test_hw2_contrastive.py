@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import grade_functions, make_submission
+from conftest import assert_cause, grade_functions, make_submission
 
 HW2 = "hw2_contrastive"
 SIGNATURES = {
@@ -45,14 +45,14 @@ MUTANTS = [
     ("mse_loss", "summed instead of averaged", "return ((x_hat - x) ** 2).sum()", "values and gradients", "expected"),
     ("mse_loss", "absolute instead of squared", "return (x_hat - x).abs().mean()", "values and gradients", "expected"),
     ("mse_loss", "mean over the last dimension only", "return ((x_hat - x) ** 2).mean(-1)", "values and gradients",
-     "is a sum or mean missing?"),
+     "has shape (7,), expected ()"),
     ("mse_loss", "zeros on the CPU", "return ((x_hat - x) ** 2 + torch.zeros(x.shape)).mean()", "device probe",
      "created on the CPU"),
     ("contrastive_logits", "transposed", "return z_pos @ z.T / tau", "values and gradients", "the transpose"),
     ("contrastive_logits", "temperature missing", "return z @ z_pos.T", "values and gradients", "expected"),
     ("contrastive_logits", "temperature multiplied", "return z @ z_pos.T * tau", "values and gradients", "expected"),
     ("contrastive_logits", "only the positives", "return (z * z_pos).sum(1) / tau", "values and gradients",
-     "a dimension too few"),
+     "has shape (5,), expected (5, 5)"),
     ("contrastive_loss", "summed instead of averaged",
      "return F.cross_entropy(logits, torch.arange(len(logits), device=logits.device), reduction='sum')",
      "log b when all logits are equal", "a mean over the rows, not a sum?"),
@@ -131,6 +131,46 @@ MUTANTS = [
     ("invariance_table", "a list of rows", "return [['sensitive'] * 3] * 3", "well-formed",
      "must be a dict of dicts such as {'A': {'shape': ..., 'location': ..., 'color': ...}, ...}, got a list"),
 ]
+
+# The likely cause (checks/diagnoses.py) each mutant must get, by (function, mistake); a mutant
+# not listed must get none (its checks' own messages say what is wrong, or nothing fits).
+CAUSES = {
+    ("mse_loss", "summed instead of averaged"): "did you sum where a mean is asked for?",
+    ("mse_loss", "absolute instead of squared"): "known mistake: the absolute error",
+    ("mse_loss", "mean over the last dimension only"): ("(of size 7) is the expected one: is that mean missing?",
+                                                        "right but shaped (1,) instead of ()"),
+    ("contrastive_logits", "transposed"): "the transpose of the expected ones",
+    ("contrastive_logits", "temperature missing"): "known mistake: the dot products without the temperature",
+    ("contrastive_logits", "temperature multiplied"): "known mistake: the dot products multiplied by tau",
+    ("contrastive_logits", "only the positives"): "your result is the diagonal of the expected matrix",
+    ("contrastive_loss", "summed instead of averaged"): "did you sum where a mean is asked for?",
+    ("contrastive_loss", "target 0 for every row"): "known mistake: target 0 for every row",
+    ("contrastive_loss", "target 0 for every row, by the property"): "known mistake: target 0 for every row",
+    ("contrastive_loss", "softmax over the wrong axis"): "known mistake: the softmax taken down the columns",
+    ("nt_xent", "positive left out of the denominator"): "known mistake: the positive left out of the denominator",
+    ("nt_xent", "self-similarity left in the denominator"): "known mistake: each anchor's similarity with itself",
+    ("nt_xent", "divided by b instead of 2b"): "twice the expected ones",
+    ("nt_xent", "wrong tau default"): "known mistake: tau = 0.07 as the default",
+    ("unified_contrastive_loss", "j running over i too"): "known mistake: j running over every row, i included",
+    ("unified_contrastive_loss", "the 1/2 missing"): "known mistake: the distances without their factor 1/2",
+    ("unified_contrastive_loss", "phi inside the sum"): "known mistake: phi applied to each term",
+    ("unified_contrastive_loss", "negatives from z_aug"): "known mistake: the negatives d_ij taken from z_aug",
+    ("unit_distance", "the squared distance"): "known mistake: the squared distance",
+    ("contrastive_decomposition", "wrong sign"): "opposite sign",
+    ("nt_xent", "rows not normalized"): "known mistake: dot products of the raw rows",
+    ("nt_xent", "anchors of the first view only"): "known mistake: the anchors of the first view only",
+    ("unified_contrastive_loss", "phi and psi swapped"): "known mistake: phi and psi swapped",
+    ("logit_range", "[0, 1]"): "known mistake: [0, 1]: the dot product of two unit vectors is a cosine",
+    ("logit_range_with_temperature", "temperature multiplied"): "known mistake: the temperature multiplied",
+    ("contrastive_decomposition", "log M missing"): "known mistake: c = 0",
+}
+# Mutants without a likely cause whose failing check names the mistake itself (the table's
+# fragment): the device probe, the overflow checks, the form of an answer.
+NAMED_BY_THE_CHECK = {
+    ("mse_loss", "zeros on the CPU"), ("contrastive_loss", "exponentials without the max trick"),
+    ("contrastive_loss", "exponentials without the max trick, in bfloat16"), ("contrastive_loss", "labels on the CPU"),
+    ("unified_contrastive_loss", "mask on the CPU"), ("unit_distance", "a symbol of its own"),
+    ("logit_range", "a number"), ("contrastive_decomposition", "two values")}
 
 # (function, body or whole definition): correct answers written differently from the reference
 VARIANTS = [
@@ -309,12 +349,13 @@ def graded(tmp_path_factory):
 
 @pytest.mark.parametrize("index", range(len(MUTANTS)), ids=[f"{m[0]}: {m[1]}" for m in MUTANTS])
 def test_mutants_are_caught(graded, index):
-    function, _, _, check, fragment = MUTANTS[index]
+    function, mistake, _, check, fragment = MUTANTS[index]
     results = {n: r for n, r in graded("mutants", ROUNDS["mutants"][index]).items() if n.startswith(f"{function}:")}
     name = f"{function}: {check}"
     assert not results[name].passed, f"{name} passed a wrong implementation"
     assert fragment in results[name].message, results[name].message
     assert sum(r.score for r in results.values()) < sum(r.max_score for r in results.values())
+    assert_cause(results, function, CAUSES.get((function, mistake)))
 
 
 def test_the_table_gives_credit_per_row_without_a_mistake(graded):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import VariantRounds, grade_functions, make_submission
+from conftest import VariantRounds, assert_cause, grade_functions, make_submission
 
 HW3 = "hw3_gans"
 SIGNATURES = {
@@ -84,6 +84,8 @@ MUTANTS = [
      "matches the JSD of two Gaussians", "should be close to the JSD"),
     ("jsd_estimate", "samples swapped", "return math.log(2) + 0.5 * torch.log(d_on_p0).mean() + 0.5 * torch.log(1 - d_on_p1).mean()",
      "values and gradients", "expected"),
+    ("jsd_estimate", "the mean over p1 missing", "return math.log(2) + 0.5 * torch.log(d_on_p1) + 0.5 * torch.log1p(-d_on_p0).mean()",
+     "matches the JSD of two Gaussians", "is its shape or type the one asked for?"),
     ("jsd_estimate", "log D on both", "return math.log(2) + 0.5 * torch.log(d_on_p1).mean() + 0.5 * torch.log(d_on_p0).mean()",
      "values and gradients", "expected"),
 ]
@@ -91,6 +93,49 @@ CHOICE_KEYS = {"gda_long_run": "c", "dirac_gan_stability_without_r1": "b", "dira
                "mc_false_proposition": "c", "mc_non_saturating_loss": "b", "mc_train_test_gap": "b"}
 MUTANTS += [(function, f"answers {wrong}", f'return {{"{wrong}"}}', "answer key", "not the key")
             for function, key in CHOICE_KEYS.items() for wrong in "abcd" if wrong != key]
+
+# The likely cause (checks/diagnoses.py) each mutant must get, by (function, mistake); a mutant
+# not listed must get none (its checks' own messages say what is wrong, or nothing fits).
+CAUSES = {
+    ("gda_matrix", "signs swapped (same eigenvalues)"): "opposite sign",
+    ("gda_matrix", "descent on both players"): "opposite sign",
+    ("dirac_gan_jacobian", "penalty sign"): "opposite sign",
+    ("dirac_gan_jacobian", "generator velocity not negated"): "opposite sign",
+    ("optimal_discriminator", "D* for the wrong class"): "known mistake: the optimum for the other class",
+    ("optimal_discriminator", "a density ratio"): "known mistake: the density ratio p1 / p0",
+    ("density_from_discriminator", "inverted ratio"): "known mistake: the odds inverted",
+    ("density_from_discriminator", "the ratio alone"): "known mistake: the odds d / (1 - d) alone",
+    ("density_from_discriminator", "f0 * d"): "known mistake: f0 · d",
+    ("discriminator_loss", "sign flipped"): "known mistake: the labels swapped",
+    ("discriminator_loss", "sign flipped, by the property"): "known mistake: the labels swapped",
+    ("discriminator_loss", "sums instead of means"): "known mistake: sums over the samples",
+    ("generator_loss", "saturating loss"): "known mistake: the saturating loss",
+    ("generator_loss", "sign"): "known mistake: softplus(fake_logits), which is -log(1 - D)",
+    ("generator_loss", "sum instead of mean"): "did you sum where a mean is asked for?",
+    ("gda_trajectory", "alternating updates"): "known mistake: alternating updates",
+    ("gda_trajectory", "alternating updates, by the property"): "known mistake: alternating updates",
+    ("gda_trajectory", "g ascends too"): "known mistake: g ascending too",
+    ("gda_trajectory", "initial point left out"): "without its first row",
+    ("jsd_estimate", "log 2 missing"): "log 2 below the expected ones",
+    ("jsd_estimate", "samples swapped"): "known mistake: the samples swapped",
+    ("jsd_estimate", "log D on both"): "known mistake: log D on both sample sets",
+    ("jsd_estimate", "the mean over p1 missing"): "averaged over dimension 0 (of size 9) is the expected one",
+    ("gda_matrix", "alternating updates"): "known mistake: alternating updates",
+    ("gda_matrix", "identity missing"): "known mistake: the increment alone",
+    ("gda_eigenvalues", "real eigenvalues"): "known mistake: 1 ± alpha, real",
+    ("gda_eigenvalues", "real eigenvalues, by the property"): "known mistake: 1 ± alpha, real",
+    ("gda_eigenvalues", "unit modulus"): "known mistake: e^(±i·alpha)",
+    ("dirac_gan_jacobian", "gamma ignored"): "known mistake: the Jacobian without R1",
+    ("dirac_gan_eigenvalues", "gamma ignored"): "known mistake: the eigenvalues without R1",
+    ("dirac_gan_eigenvalues", "sign of gamma"): "known mistake: the sign of gamma",
+}
+# Mutants without a likely cause whose failing check names the mistake itself (the table's
+# fragment): the form of an answer, the overflow checks.
+NAMED_BY_THE_CHECK = {
+    ("gda_matrix", "wrong shape"), ("gda_eigenvalues", "a missing eigenvalue"),
+    ("gda_stationary_point", "one coordinate"), ("gda_stationary_point", "not a point"),
+    ("dirac_gan_eigenvalues", "the -1/2 forgotten"), ("discriminator_loss", "log of sigmoid"),
+    ("generator_loss", "log of sigmoid")}
 
 VARIANTS = [
     ("gda_matrix", "return [[1, alpha], [-alpha, 1]]"),
@@ -183,6 +228,7 @@ def test_mutants_are_caught(tmp_path, function, mistake, code, check, fragment):
     assert not results[name].passed, f"{name} passed a wrong implementation"
     assert fragment in results[name].message, results[name].message
     assert sum(r.score for r in results.values()) < sum(r.max_score for r in results.values())
+    assert_cause(results, function, CAUSES.get((function, mistake)))
 
 
 @pytest.fixture(scope="module")

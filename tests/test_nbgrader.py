@@ -149,6 +149,7 @@ def test_feedback_shows_each_student_the_checks_and_the_mutant_its_mistake(cours
     failed = next(r for r in mutant_report.results if r.name == FAILING)
     assert not failed.passed and f"FAIL  {FAILING}" in shown
     assert all(line.strip() in shown for line in failed.message.splitlines())
+    assert "likely cause: your values are those of a known mistake: the saturating loss" in shown
 
 
 def test_build_refuses_a_used_source_folder_and_a_foreign_config(tmp_path):

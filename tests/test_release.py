@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli, config, engine, release, runner, stubs
+from conftest import ROOT, make_submission
 
-ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = [a.id for a in config.load(ROOT / "course.yml").assignments]
 PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".npy", ".npz", ".joblib", ".bin", ".zip"}
 
@@ -50,7 +50,8 @@ def solution_lines(assignment: str) -> set[str]:
 
 def hidden_prepared(assignment: str) -> tuple[list[str], set[str]]:
     """What the hidden checks prepare at grading (inputs, expected values, answer keys): each as
-    canonical JSON, and the long strings in it (encoded tensors)."""
+    canonical JSON, and the long strings in it (encoded tensors). The hints of known mistakes are
+    no hidden data: a function's hints are the same for its public and hidden checks."""
     course_assignment, folder, suite = engine._load(ROOT, assignment)
     settings = course_assignment.settings()
     reference = runner.Reference(folder, suite.files)
@@ -59,7 +60,8 @@ def hidden_prepared(assignment: str) -> tuple[list[str], set[str]]:
     def walk(node):
         if isinstance(node, str) and len(node) >= 16:
             strings.add(node)
-        for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        children = [v for k, v in node.items() if k != "hint"] if isinstance(node, dict) else node
+        for child in children if isinstance(node, (dict, list)) else ():
             walk(child)
 
     for check in suite.checks:
@@ -150,6 +152,17 @@ def test_the_local_check_fails_the_stub_with_helpful_messages(released):
     assert "is not implemented yet (it raises NotImplementedError)" in run.stdout
     assert "FAIL  generator_loss: values and gradients" in run.stdout
     assert "Hidden checks run only when your submission is graded." in run.stdout
+
+
+def test_the_local_check_names_a_known_mistake(released, tmp_path):
+    """The hints of solutions/<assignment>/mistakes.py reach students through the frozen data."""
+    folder = tmp_path / "hw3_gans"
+    shutil.copytree(released / "hw3_gans", folder)
+    make_submission(folder, "hw3_gans", gans={"generator_loss": "def generator_loss(fake_logits):\n"
+                                                                "    return -F.softplus(fake_logits).mean()\n"})
+    run = run_check_without_the_course_package(folder)
+    assert "FAIL  generator_loss: values and gradients" in run.stdout
+    assert "likely cause: your values are those of a known mistake: the saturating loss" in run.stdout
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -161,7 +161,7 @@ def test_real_changes_of_frozen_data_are_drift_naming_the_check():
             value=replaced_tensor(d["checks"][kl]["prepared"][1]["value"], lambda t: t * 1.001)),
         "dtype": lambda d: d["checks"][kl]["prepared"][0]["value"].update(dtype="float16"),
         "points": lambda d: d["checks"][kl].update(points=d["checks"][kl]["points"] + 1e-6),
-        "spec": lambda d: d["checks"][kl]["spec"]["params"].update(extra=1),
+        "spec": lambda d: d["checks"][kl]["spec"]["params"].update(extra=1),   # last: its message is checked below
     }
     for what, change in changes.items():
         data = copy.deepcopy(committed)
@@ -181,6 +181,16 @@ def test_real_changes_of_frozen_data_are_drift_naming_the_check():
     assert frozen.differences(data, committed) == [
         f"setting timeout is {committed['timeout'] + 1!r}, expected {committed['timeout']!r}",
         "the public checks differ (new: 'gaussian_kl: values and gradients')"]
+    # a symbolic check's symbols are its function's arguments: their order counts
+    data = committed_data("hw3_gans")
+    density = next(c for c in data["checks"] if c["spec"]["name"].startswith("density_from_discriminator:"))
+    assert list(density["spec"]["params"]["symbols"]) == ["f0", "d"]
+    swapped = copy.deepcopy(data)
+    next(c for c in swapped["checks"] if c["spec"]["name"] == density["spec"]["name"])["spec"]["params"]["symbols"] = \
+        {"d": "probability", "f0": "positive"}
+    assert frozen.differences(swapped, data) == [
+        "'density_from_discriminator: a sympy expression of the arguments' differs (spec.params.symbols: "
+        "['d', 'f0'], expected in the order ['f0', 'd'] (the function's arguments))"]
     # tensors without a tolerance (integers, booleans) are compared exactly
     whole = {"t": "tensor", "dtype": "int64", "shape": [3], "device": "cpu",
              "data": base64.b64encode(torch.arange(3).numpy().tobytes()).decode()}
@@ -202,7 +212,7 @@ def test_another_cpu_last_bits_pass_check_release_and_nbgrader_a_changed_formula
     accept it and `course stubs` leaves it as it is; a changed formula is still drift."""
     shutil.copyfile(ROOT / "constraints.txt", course_copy / "constraints.txt")   # for requirements.txt
     path = course_copy / "assignments" / "hw1_vae" / engine.PUBLIC_CHECKS_FILE
-    path.write_text(json.dumps(last_bits_flipped(json.loads(path.read_text()), []), indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(last_bits_flipped(json.loads(path.read_text()), []), indent=1) + "\n")
     perturbed = path.read_bytes()
     run = course_cli("stubs", "hw1_vae", "--check", cwd=course_copy)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import wire
 from ..runner import StudentError
-from . import Check, Verdict
+from . import Check, Verdict, diagnoses
 from .tensors import describe_case, make_input, make_inputs, mismatch, project_to_constraint
 
 
@@ -24,11 +24,14 @@ class MatchesReference(Check):
         for case in self.params["cases"]:
             args, kwargs = make_inputs(case, device)
             result = self.call(reference, *args, kwargs=kwargs, **self._options(case))
-            prepared.append({
-                "args": [wire.encode(a) for a in args],
-                "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
-                "value": result.value.encode(),
-                "grads": [g.encode() for g in result.grads or []]})
+            data = {"args": [wire.encode(a) for a in args],
+                    "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+                    "value": result.value.encode(),
+                    "grads": [g.encode() for g in result.grads or []]}
+            mistakes = reference.mistaken_values(self.function, args, kwargs, seed=case["seed"])
+            if mistakes and self.proves_values:   # for the diagnoses of wrong values
+                data["mistakes"] = mistakes
+            prepared.append(data)
         return prepared
 
     def run(self, student, prepared, device):
@@ -49,11 +52,11 @@ class MatchesReference(Check):
                     break
                 continue
             expected = wire.decode_tensor(data["value"])
-            problem = mismatch(result.value, expected, "the result", values, self.params.get("any_dtype", False))
+            problem = self._value_problem(result.value, expected, values, case, _named(names, args, kwargs), data)
             for i, grad in zip(self.params.get("grad_wrt", []), data["grads"]):
                 if problem:
                     break
-                problem = self._grad_problem(result, i, wire.decode_tensor(grad), names[i], values, case, args)
+                problem = self._grad_problem(result, i, wire.decode_tensor(grad), names, values, case, args, kwargs)
             if problem:
                 failure = failure or f"{problem}\n  in {label}"
             matched = matched or (not problem and informative(expected, data["grads"], args))
@@ -67,7 +70,20 @@ class MatchesReference(Check):
         return {"seed": case["seed"], "grad_wrt": self.params.get("grad_wrt", []),
                 "cotangent_seed": case["seed"] + 7}
 
-    def _grad_problem(self, result, index, expected, name, values, case, args):
+    def _value_problem(self, value, expected, values, case, inputs, data):
+        """The student's result against the reference's, with its likely cause. A verified cause
+        of a wrong shape (a row left out, a reduction missing) replaces the guess about shapes."""
+        any_dtype = self.params.get("any_dtype", False)
+        problem = mismatch(value, expected, "the result", values, any_dtype)
+        if not problem or not values:
+            return problem
+        dtype = "float32" if any_dtype else case["dtype"]   # any_dtype compares at float32's tolerance
+        cause = diagnoses.explain(_tensor(value), expected.tensor, dtype, inputs, _mistakes(data))
+        if cause and isinstance(value, wire.TensorInfo) and value.shape != expected.shape:
+            problem = mismatch(value, expected, "the result", values, any_dtype, shape_hint=False)
+        return problem + cause
+
+    def _grad_problem(self, result, index, expected, names, values, case, args, kwargs):
         """The student's gradient against the reference's. An input that the result does not
         depend on (in this case: an empty sum, a branch not taken) has a zero gradient, which
         autograd reports as None; it passes wherever the expected gradient is zero too.
@@ -78,6 +94,7 @@ class MatchesReference(Check):
         returns the same values for every valid input, and its gradient has no radial part), and
         only the tangent part moves the inputs along the surface, so only it is determined by the
         function's values there."""
+        name = names[index]
         position = self.params["grad_wrt"].index(index)
         grads = result.grads or []
         actual = grads[position] if position < len(grads) else None
@@ -91,7 +108,29 @@ class MatchesReference(Check):
                     "differentiable torch operations (no .detach(), .item(), numpy or no_grad)")
         if isinstance(actual, wire.TensorInfo) and actual.tensor is not None and actual.shape == expected.shape:
             actual = project_to_constraint(recipe, actual, args[index])
-        return mismatch(actual, expected, f"the gradient with respect to {name}", values)
+        problem = mismatch(actual, expected, f"the gradient with respect to {name}", values)
+        if problem and values:
+            problem += diagnoses.explain(_tensor(actual), expected.tensor, case["dtype"],
+                                         _named(names, args, kwargs), what="gradients")
+        return problem
+
+
+def _tensor(value):
+    """The data of a result for the diagnoses: a tensor, or a Python number as a 0-d tensor."""
+    import torch
+
+    if isinstance(value, wire.TensorInfo):
+        return value.tensor
+    return torch.tensor(float(value), dtype=torch.float64) if type(value) in (int, float) else None
+
+
+def _named(names, args, kwargs) -> dict:
+    return {**dict(zip(names, args)), **kwargs}
+
+
+def _mistakes(data) -> list:
+    """(hint, value tensor) of the known mistakes frozen or prepared with a case."""
+    return [(m["hint"], wire.decode_tensor(m["value"]).tensor) for m in data.get("mistakes", [])]
 
 
 def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:

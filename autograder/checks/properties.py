@@ -43,7 +43,13 @@ class Property(Check):
                   suppress_health_check=list(HealthCheck))
         @given(st.data())
         def holds(data):
-            prop(call, data)
+            try:
+                prop(call, data)
+            except (TypeError, ValueError, RuntimeError, IndexError) as error:
+                # the judge's arithmetic on the student's results failed: they are not what the
+                # property expects (a shape that does not broadcast, a tensor where a number is due)
+                raise _Abort(f"your result cannot be checked for this property ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0][:200]}): is its shape or type the one asked for?") from None
 
         try:
             holds()

@@ -10,7 +10,7 @@ import random
 
 from .. import wire
 from ..runner import StudentError
-from . import Check, Verdict
+from . import Check, Verdict, diagnoses
 
 POINTS = 24
 SIMPLIFY_MAX_NODES = 300
@@ -42,7 +42,7 @@ def test_points(symbols: dict, domains: dict, seed: int):
 def number(expression, point):
     """The value at `point` (a complex only when it has an imaginary part), or None if undefined."""
     try:
-        value = complex(expression.evalf(30, subs=point))
+        value = complex(expression.evalf(30, subs=point, chop=True))   # chop: 1 - 1.0**2 is 0, not 1e-165
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
         return None
     if value != value or abs(value) == float("inf"):
@@ -191,39 +191,66 @@ class SymbolicEquals(_SymbolicCheck):
 
     def prepare(self, reference, device):
         symbols = self.symbols()
-        return wire.encode(self.call(reference, *symbols.values(), symbols=symbols).value)
+        return {"expected": wire.encode(self.call(reference, *symbols.values(), symbols=symbols).value),
+                "mistakes": reference.mistaken_values(self.function, list(symbols.values()))}
 
     def run(self, student, prepared, device):
         symbols = self.symbols()
-        expected = self.shaped(wire.decode(prepared, symbols))
+        expected = self.shaped(wire.decode(prepared["expected"], symbols))
         answer = self.answer(student, symbols)
         if not isinstance(answer, Verdict):
             answer = self.shaped(answer)
         if isinstance(answer, Verdict):
             return answer
+        verdict, cause = self.compare(answer, expected)
+        if verdict.passed:
+            return verdict
+        return Verdict(False, verdict.message + (self.known_mistake(answer, prepared["mistakes"], symbols) or cause))
+
+    def compare(self, answer, expected) -> tuple[Verdict, str]:
+        """The verdict, and for a wrong answer a generic likely cause ("" when none fits)."""
+        symbols = self.symbols()
         domains, seed = self.params.get("symbols", {}), self.params.get("seed", 0)
         if self.params.get("count"):
-            return _compare_multisets(answer, expected, symbols, domains, seed)
+            return _compare_multisets(answer, expected, symbols, domains, seed), ""
         if self.params.get("shape"):
             return _compare_matrices(answer, expected, symbols, domains, seed)
         outcome = equal(answer, expected, symbols, domains, seed)
         if outcome[0]:
-            return Verdict(True, outcome[1])
+            return Verdict(True, outcome[1]), ""
         _, point, got, want = outcome
-        return Verdict(False, f"your expression differs from the correct one: at {render_point(point)} "
-                              f"it gives {render_number(got)}, but the correct value is {render_number(want)}")
+        return (Verdict(False, f"your expression differs from the correct one: at {render_point(point)} "
+                               f"it gives {render_number(got)}, but the correct value is {render_number(want)}"),
+                _numbers_cause(answer, expected, symbols, domains, seed))
+
+    def known_mistake(self, answer, mistakes, symbols) -> str:
+        """The hint of a known mistake (solutions/<assignment>/mistakes.py) that the answer
+        equals, compared as the key is (entry by entry, as a multiset), or ""."""
+        for mistake in mistakes:
+            value = self.shaped(wire.decode(mistake["value"], symbols))
+            if not isinstance(value, Verdict) and self.compare(answer, value)[0].passed:
+                return f"{diagnoses.PREFIX}your answer is that of a known mistake: {mistake['hint']}"
+        return ""
 
 
-def _compare_matrices(answer, expected, symbols, domains, seed) -> Verdict:
+def _numbers_cause(answer, expected, symbols, domains, seed) -> str:
+    """A constant factor or term that the answer and the key differ by at every test point."""
+    pairs = [(number(answer, p), number(expected, p)) for p in test_points(symbols, domains, seed)]
+    pairs = [(a, b) for a, b in pairs if isinstance(a, float) and isinstance(b, float)]
+    return diagnoses.explain_numbers(*zip(*pairs)) if len(pairs) >= 3 else ""
+
+
+def _compare_matrices(answer, expected, symbols, domains, seed) -> tuple[Verdict, str]:
     for i in range(expected.rows):
         for j in range(expected.cols):
             outcome = equal(answer[i, j], expected[i, j], symbols, domains, seed)
             if not outcome[0]:
                 _, point, got, want = outcome
-                return Verdict(False, f"entry [{i}, {j}] (row {i + 1}, column {j + 1}) differs: at "
-                                      f"{render_point(point)} it is {render_number(got)}, but should be "
-                                      f"{render_number(want)}")
-    return Verdict(True, "every entry equals the reference")
+                return (Verdict(False, f"entry [{i}, {j}] (row {i + 1}, column {j + 1}) differs: at "
+                                       f"{render_point(point)} it is {render_number(got)}, but should be "
+                                       f"{render_number(want)}"),
+                        _numbers_cause(answer[i, j], expected[i, j], symbols, domains, seed))
+    return Verdict(True, "every entry equals the reference"), ""
 
 
 def _compare_multisets(answer, expected, symbols, domains, seed) -> Verdict:

@@ -58,9 +58,10 @@ def describe_case(case: dict, arg_names: list[str], args) -> str:
 
 
 def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
-             any_dtype: bool = False) -> str | None:
+             any_dtype: bool = False, shape_hint: bool = True) -> str | None:
     """None when `actual` matches `expected`, else a sentence about the first difference.
-    With any_dtype, any floating dtype is accepted and compared at float32's tolerance."""
+    With any_dtype, any floating dtype is accepted and compared at float32's tolerance; with
+    shape_hint, a wrong shape comes with a guess at its cause."""
     if type(actual) in (int, float) and expected.shape == () and expected.dtype.startswith(("float", "bfloat")):
         # a plain Python number for a 0-d result: its value counts (a gradient cannot reach it)
         if not values or expected.tensor is None:
@@ -71,8 +72,8 @@ def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
     if not isinstance(actual, wire.TensorInfo):
         return f"{what} is a {type(actual).__name__}, expected a tensor of shape {expected.shape}"
     if actual.shape != expected.shape:
-        return (f"{what} has shape {actual.shape}, expected {expected.shape}"
-                f"{shape_hint(actual.shape, expected.shape)}")
+        guess = guess_from_shapes(actual.shape, expected.shape) if shape_hint else ""
+        return f"{what} has shape {actual.shape}, expected {expected.shape}{guess}"
     if any_dtype and actual.dtype.startswith(("float", "bfloat")):
         return None if not values else value_mismatch(actual.tensor, expected.tensor, "float32", what)
     if actual.dtype != expected.dtype:
@@ -104,19 +105,10 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
         return None
     index = _index(too_far)
     where = f" at index {index}" if a.dim() else ""
-    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}{value_hint(a, b, rtol, atol)}"
+    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}"
 
 
-def value_hint(actual, expected, rtol: float, atol: float) -> str:
-    """A guess at a common slip behind wrong values, or nothing."""
-    import torch
-
-    if actual.dim() == 2 and actual.shape[0] == actual.shape[1] > 1 and torch.allclose(actual, expected.T, rtol, atol):
-        return " (your result is the transpose of the expected one: rows and columns swapped?)"
-    return ""
-
-
-def shape_hint(actual: tuple, expected: tuple) -> str:
+def guess_from_shapes(actual: tuple, expected: tuple) -> str:
     if len(actual) == len(expected) + 1:
         return " (one dimension too many: is a sum or mean missing?)"
     if len(actual) < len(expected):

@@ -101,6 +101,7 @@ def iwae_stable(call, data):
     lw = lw * (1e4 / max(1.0, float(lw.abs().max())))   # reach |log-weight| = 1e4
     out = call(lw.float())
     expected = _iwae_math(lw.float())
+    expect(tuple(out.shape) == (lw.shape[1],), f"iwae_bound returned shape {tuple(out.shape)}, expected ({lw.shape[1]},)", lw)
     expect(torch.isfinite(out).all(), f"float32 result {out.tolist()} is not finite: exp() overflows at "
            "such magnitudes; subtract the maximum first (log-sum-exp trick) or use torch.logsumexp", lw.float())
     expect(((out.double() - expected).abs() <= 1e-6 * expected.abs() + 1e-3).all(),

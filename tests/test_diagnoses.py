@@ -1,0 +1,168 @@
+"""The catalogue of likely causes (autograder/checks/diagnoses.py) on results built from known
+transformations of an expected one, and never a cause where none fits. The assignments' mutant
+tables (test_hw*_mutants.py, test_hw2_contrastive.py, test_hw3_gans.py) state the cause each
+mutant must get through every channel's grading; this file adds the cases they do not reach."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from autograder.checks.diagnoses import PREFIX, explain, explain_numbers
+
+
+def seeded(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+MU, LOGVAR = seeded(7, 3), seeded(7, 3, seed=1)
+INPUTS = {"mu": MU, "logvar": LOGVAR}
+KL = 0.5 * (MU.pow(2) + LOGVAR.exp() - 1 - LOGVAR).sum(-1)
+TERMS = 0.5 * (MU.pow(2) + LOGVAR.exp() - 1 - LOGVAR)
+
+
+@pytest.mark.parametrize("actual,fragment", [
+    (TERMS.mean(-1), "1/3 of the expected ones, and 3 is the size of the last dimension of mu: did you average"),
+    (-KL, "opposite sign"),
+    (-TERMS.mean(-1), "with the opposite sign, 1/3 of the expected ones"),
+    (2 * KL, "twice the expected ones: a missing or extra factor ½?"),
+    (KL * 0.75, "3/4 times the expected ones"),
+    (KL * 0.7311, "0.7311 times the expected ones everywhere"),
+    (KL + 0.5 * math.log(2 * math.pi), "½·log 2π above"),
+    (KL - 3 / 2 * math.log(2 * math.pi), "3/2·log 2π below the expected ones, and 3 is the size of the last dimension"),
+    (KL + math.log(7), "log 7 = 1.946 above the expected ones, and 7 is the size of dimension 0 of mu"),
+    (KL + 1.25, "1.25 above the expected ones everywhere"),
+    (TERMS, "your result summed over dimension 1 (of size 3) is the expected one: is that sum missing?"),
+    (TERMS * 2, None),   # neither summed nor averaged is it the expected result
+    (KL.sum(), "the expected one summed over dimension 0 (of size 7)"),
+    (KL.unsqueeze(-1), "shaped (7, 1) instead of (7,)"),
+    (torch.zeros(7, dtype=torch.float64), "0 everywhere"),
+    (KL + seeded(7, seed=5), None),
+    (KL.flip(0), None),
+])
+def test_the_catalogue(actual, fragment):
+    cause = explain(actual, KL, "float32", INPUTS)
+    if fragment is None:
+        assert cause == ""
+    else:
+        assert cause.startswith(PREFIX) and fragment in cause, cause
+
+
+def test_a_scalar_gets_only_named_constants():
+    loss = KL.mean()
+    assert "7 times the expected ones, and 7 is the size of dimension 0 of mu" in explain(KL.sum(), loss, "float32", INPUTS)
+    assert "twice" in explain(2 * loss, loss, "float32", INPUTS)
+    assert explain(loss * 1.37, loss, "float32", INPUTS) == ""   # any wrong number is "a factor" of a scalar
+    assert explain(loss + 0.3, loss, "float32", INPUTS) == ""
+    assert "log 2 below the expected ones" in explain(loss - math.log(2), loss, "float32", INPUTS)
+    assert explain(loss * 1.0003, loss, "float32", INPUTS) == ""   # near, not within tolerance: no factor
+
+
+def test_an_argument_that_is_applied_twice_or_missing():
+    z = seeded(4, 4)
+    assert "and tau = 0.07: is it applied twice, or missing?" in explain(z / 0.07 ** 2, z / 0.07, "float32",
+                                                                        {"z": z, "tau": 0.07})
+
+
+def test_transpose_and_diagonal():
+    logits = seeded(5, 5)
+    assert "transpose" in explain(logits.T, logits, "float64", {"z": seeded(5, 3)})
+    assert "the diagonal of the expected matrix" in explain(logits.diagonal(), logits, "float64", {})
+
+
+def test_a_row_left_out():
+    path = seeded(6, 2)
+    assert "without its first row" in explain(path[1:], path, "float64", {})
+    assert "without its last row" in explain(path[:-1], path, "float64", {})
+
+
+def test_right_except_where_an_input_takes_a_value():
+    t = torch.tensor([0, 3, 0, 5, 2, 1])
+    expected = seeded(6, 4)
+    actual = torch.where((t == 0)[:, None], expected * 1.5, expected)
+    cause = explain(actual, expected, "float64", {"x": seeded(6, 4, seed=2), "t": t})
+    assert "right except where t = 0" in cause
+
+
+def test_right_except_at_the_largest_inputs():
+    x = seeded(6, 4) * torch.tensor([1.0, 1, 30, 1, 1, 40])[:, None]
+    expected = x.logsumexp(-1)
+    actual = expected.clone()
+    actual[[2, 5]] = float("nan")
+    assert "largest |x|" in explain(actual, expected, "float32", {"x": x})
+
+
+def test_right_in_some_rows_only():
+    expected = seeded(6, 4)
+    actual = expected.clone()
+    actual[1] += 1.0
+    actual[4, 2] -= 3.0
+    assert "right in 4 of 6 rows, wrong in rows 1, 4" in explain(actual, expected, "float64", {"x": seeded(6, 4)})
+
+
+def test_a_known_mistake_comes_first():
+    mistake = ("the terms averaged", TERMS.mean(-1))
+    cause = explain(TERMS.mean(-1), KL, "float32", INPUTS, mistakes=[mistake])
+    assert "are those of a known mistake: the terms averaged" in cause
+    assert explain(KL * 2, KL, "float32", INPUTS, mistakes=[mistake]).endswith("a missing or extra factor ½?")
+
+
+def test_within_tolerance_of_the_dtype():
+    noisy = TERMS.mean(-1) * (1 + 1e-6 * seeded(7, seed=9))
+    assert "1/3 of the expected" in explain(noisy, KL, "float32", INPUTS)
+    assert explain(noisy, KL, "float64", INPUTS) == ""   # float64 leaves no room for that noise
+
+
+def test_not_a_tensor():
+    assert explain(None, KL, "float32", INPUTS) == ""
+    assert explain(KL, None, "float32", INPUTS) == ""
+
+
+def test_expressions():
+    points = [0.5, 1.3, 2.0, 3.7]
+    want = [math.log(p) + p ** 2 for p in points]
+    assert "½ above" in explain_numbers([w + 0.5 for w in want], want)
+    assert "opposite sign" in explain_numbers([-w for w in want], want)
+    assert explain_numbers([math.log10(p) + p ** 2 for p in points], want) == ""
+
+
+def test_a_constant_expression_gets_only_a_sign():
+    assert "opposite sign" in explain_numbers([1.0, 1.0, 1.0], [-1.0, -1.0, -1.0])
+    assert explain_numbers([0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]) == ""
+    assert explain_numbers([2.0, 2.0, 2.0], [1.0, 1.0, 1.0]) == ""   # any number is "a factor" of a constant
+
+
+def mutant_tables():
+    """{assignment: (mutants as (function, mistake), CAUSES, NAMED_BY_THE_CHECK)}, answer-key
+    choices left out: a wrong letter has no cause to name."""
+    import test_hw1_mutants as hw1
+    import test_hw2_contrastive as hw2
+    import test_hw3_gans as hw3
+
+    choice = ("mc_", "invariance_table", *hw3.CHOICE_KEYS)
+    return {
+        "hw1_vae": ([(f, m) for f, m, *_ in hw1.VAE_MUTANTS] + [("kl_univariate_gaussians", m) for m, _ in hw1.KL_UNIVARIATE],
+                    hw1.CAUSES, hw1.NAMED_BY_THE_CHECK),
+        "hw2_contrastive": ([(f, m) for f, m, *_ in hw2.MUTANTS if not f.startswith(choice)], hw2.CAUSES, hw2.NAMED_BY_THE_CHECK),
+        "hw3_gans": ([(f, m) for f, m, *_ in hw3.MUTANTS if not f.startswith(choice)], hw3.CAUSES, hw3.NAMED_BY_THE_CHECK),
+    }
+
+
+def test_four_in_five_mutants_get_a_specific_diagnosis(capsys):
+    """The share of the mutants whose feedback names the likely mistake: a likely cause (CAUSES;
+    the mutant tests assert it, and that every other mutant gets none) or a check whose own message
+    names it (NAMED_BY_THE_CHECK; the mutant tests assert that message)."""
+    totals = [0, 0, 0]
+    for assignment, (mutants, causes, named) in mutant_tables().items():
+        assert set(causes) <= set(mutants) and set(named) <= set(mutants), "an entry for a mutant that is not in the table"
+        assert not set(causes) & set(named)
+        with_cause = sum(m in causes for m in mutants)
+        specific = with_cause + sum(m in named for m in mutants)
+        assert specific >= 0.8 * len(mutants), (assignment, specific, len(mutants))
+        for i, n in enumerate((with_cause, specific, len(mutants))):
+            totals[i] += n
+        with capsys.disabled():
+            print(f"\n{assignment}: {with_cause} of {len(mutants)} mutants get a likely cause, "
+                  f"{specific} a specific diagnosis")
+    assert totals[1] >= 0.8 * totals[2] and totals[0] >= 0.7 * totals[2], totals
