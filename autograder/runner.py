@@ -300,7 +300,7 @@ class Reference:
 
 
 def _load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(f"_reference_{path.stem}", path)
+    spec = importlib.util.spec_from_file_location(f"_reference_{path.parent.name}_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -166,3 +166,83 @@ def test_four_in_five_mutants_get_a_specific_diagnosis(capsys):
             print(f"\n{assignment}: {with_cause} of {len(mutants)} mutants get a likely cause, "
                   f"{specific} a specific diagnosis")
     assert totals[1] >= 0.8 * totals[2] and totals[0] >= 0.7 * totals[2], totals
+
+
+def test_right_values_get_no_cause():
+    """A failure for another reason (a dtype, say) is no wrong value to explain, and a known
+    mistake that coincides with the expected result names nothing."""
+    assert explain(KL.float(), KL, "float32", INPUTS) == ""
+    assert explain(KL, KL, "float32", INPUTS, mistakes=[("the terms averaged", KL.clone())]) == ""
+
+
+def test_a_loose_tolerance_names_no_mistake_farther_than_the_expected_result():
+    """bfloat16 allows about ±15 around 516: a mistake 15 away from the answer is within that,
+    yet farther from it than the expected result, which is wrong by 6 in a small entry."""
+    expected = torch.tensor([516.0, 10.0], dtype=torch.float64)
+    answer = expected + torch.tensor([0.0, 6.0], dtype=torch.float64)
+    farther = ("a mistake farther from it", answer + torch.tensor([15.0, 0.0], dtype=torch.float64))
+    nearer = ("a mistake nearer to the answer", answer + torch.tensor([2.0, 0.0], dtype=torch.float64))
+    assert explain(answer, expected, "bfloat16", {}, mistakes=[farther]) == ""
+    assert "a mistake nearer" in explain(answer, expected, "bfloat16", {}, mistakes=[farther, nearer])
+
+
+def test_rows_that_agree_by_coincidence_say_nothing():
+    expected = seeded(3, 4)
+    actual = expected.clone()
+    actual[1] += 1.0
+    assert explain(actual, expected, "float64", {"x": seeded(3, 4)}) == ""   # too few rows
+    expected = seeded(6, 4)
+    actual = expected.clone()
+    actual[:3] += 1.0
+    assert explain(actual, expected, "float64", {"x": seeded(6, 4)}) == ""   # half of them wrong
+    x = seeded(6, 4) * torch.tensor([1.0, 1, 1.5, 1, 1, 1.6])[:, None]   # no clear gap in |x|
+    actual = expected.clone()
+    actual[[2, 5]] += 1.0
+    cause = explain(actual, expected, "float64", {"x": x, "empty": torch.zeros(6, 0)})
+    assert "largest" not in cause and "right in 4 of 6 rows, wrong in rows 2, 5" in cause
+
+
+def test_an_argument_below_one():
+    z = seeded(4, 4)
+    missing = explain(z, z / 0.07, "float32", {"z": z, "tau": 0.07})
+    assert "0.07 times the expected ones, and tau = 0.07" in missing, missing
+    twice = explain(z / 0.07 ** 2, z / 0.07, "float32", {"z": z, "tau": 0.07})
+    assert "1/0.07 = 14.29 times the expected ones" in twice, twice
+    assert "1/5 of the expected ones, and beta = 5" in explain(z, 5 * z, "float32", {"z": z, "beta": 5.0})
+
+
+def test_an_expression_undefined_where_it_fails_gets_no_factor():
+    import sympy
+
+    from autograder.checks.symbolic import _numbers_cause, make_symbols
+
+    symbols = make_symbols({"x": "positive"})
+    x = symbols["x"]
+    expected = 2 * x
+    doubled = 4 * x
+    assert "twice" in _numbers_cause(doubled, expected, symbols, {"x": "positive"}, 0, {x: 1.0})
+    # 4x, but 0/0 at the anchor x = 1 where the comparison fails
+    undefined_there = sympy.Mul(4, x, sympy.Mul(x - 1, sympy.Pow(x - 1, -1, evaluate=False), evaluate=False),
+                                evaluate=False)
+    assert _numbers_cause(undefined_there, expected, symbols, {"x": "positive"}, 0, {x: 1.0}) == ""
+
+
+def test_the_graders_own_failure_is_not_the_property_s():
+    """A grader failure inside a property (a dead worker: GraderError, a RuntimeError) propagates
+    instead of being blamed on the student's result."""
+    from autograder.checks.properties import Property
+    from autograder.runner import GraderError
+
+    class DeadWorker:
+        def call(self, *args, **kwargs):
+            raise GraderError("the worker died")
+
+    check = Property("gaussian_kl: a property", "vae", "gaussian_kl", property="kl_nonnegative_zero_at_prior")
+    with pytest.raises(GraderError):
+        check.run(DeadWorker(), None, "cpu")
+
+
+def test_a_known_mistake_of_another_shape():
+    summed_over_batch = ("the sum over the batch", TERMS.sum(0))
+    cause = explain(TERMS.sum(0), KL, "float32", INPUTS, mistakes=[summed_over_batch])
+    assert "known mistake: the sum over the batch" in cause

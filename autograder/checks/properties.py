@@ -4,7 +4,7 @@ gets the same examples, the same shrunk counterexample and the same verdict ever
 from __future__ import annotations
 
 from .. import wire
-from ..runner import StudentError
+from ..runner import GraderError, StudentError
 from . import Check, Verdict
 
 
@@ -45,6 +45,8 @@ class Property(Check):
         def holds(data):
             try:
                 prop(call, data)
+            except GraderError:   # the grader's own failure (a dead worker) is not the student's
+                raise
             except (TypeError, ValueError, RuntimeError, IndexError) as error:
                 # the judge's arithmetic on the student's results failed: they are not what the
                 # property expects (a shape that does not broadcast, a tensor where a number is due)

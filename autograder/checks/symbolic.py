@@ -221,7 +221,7 @@ class SymbolicEquals(_SymbolicCheck):
         _, point, got, want = outcome
         return (Verdict(False, f"your expression differs from the correct one: at {render_point(point)} "
                                f"it gives {render_number(got)}, but the correct value is {render_number(want)}"),
-                _numbers_cause(answer, expected, symbols, domains, seed))
+                _numbers_cause(answer, expected, symbols, domains, seed, point))
 
     def known_mistake(self, answer, mistakes, symbols) -> str:
         """The hint of a known mistake (solutions/<assignment>/mistakes.py) that the answer
@@ -233,9 +233,13 @@ class SymbolicEquals(_SymbolicCheck):
         return ""
 
 
-def _numbers_cause(answer, expected, symbols, domains, seed) -> str:
-    """A constant factor or term that the answer and the key differ by at every test point."""
+def _numbers_cause(answer, expected, symbols, domains, seed, failing) -> str:
+    """A constant factor or term that the answer and the key differ by at every test point where
+    both are numbers; "" unless the point where they were found to differ is one of them (an
+    answer undefined there differs otherwise)."""
     pairs = [(number(answer, p), number(expected, p)) for p in test_points(symbols, domains, seed)]
+    if not all(isinstance(x, float) for x in (number(answer, failing), number(expected, failing))):
+        return ""
     pairs = [(a, b) for a, b in pairs if isinstance(a, float) and isinstance(b, float)]
     return diagnoses.explain_numbers(*zip(*pairs)) if len(pairs) >= 3 else ""
 
@@ -249,7 +253,7 @@ def _compare_matrices(answer, expected, symbols, domains, seed) -> tuple[Verdict
                 return (Verdict(False, f"entry [{i}, {j}] (row {i + 1}, column {j + 1}) differs: at "
                                        f"{render_point(point)} it is {render_number(got)}, but should be "
                                        f"{render_number(want)}"),
-                        _numbers_cause(answer[i, j], expected[i, j], symbols, domains, seed))
+                        _numbers_cause(answer[i, j], expected[i, j], symbols, domains, seed, point))
     return Verdict(True, "every entry equals the reference"), ""
 
 
