@@ -6,7 +6,7 @@
                       /autograder/results/results.json (a valid fallback file if grading dies)
     course/           this package, course.yml and this assignment's references and checks
 
-Student code runs as `nobody`, the system's unprivileged user (docs/security.md). Tests relocate
+Student code runs as an unprivileged user of its own (docs/security.md). Tests relocate
 /autograder with $DGM_AUTOGRADER_ROOT and reuse their own interpreter with $DGM_PYTHON.
 """
 from __future__ import annotations
@@ -29,12 +29,12 @@ if [ -z "${{DGM_PYTHON:-}}" ]; then
     apt-get update -qq
     apt-get install -y -qq python3-pip bubblewrap >/dev/null
     python3 -m pip install -q uv=={uv}
-    # a Python that nobody (who runs student code) may execute: not under /root
+    # a Python that any user (student code runs as an unprivileged one) may execute: not under /root
     export UV_PYTHON_INSTALL_DIR=/opt/uv-python
     python3 -m uv venv -q --python 3.11 "$AUTOGRADER/venv"
     python3 -m uv pip install -q --python "$AUTOGRADER/venv/bin/python" -c "$COURSE/constraints.txt" "$COURSE"
 fi
-# student code runs as nobody: it may reach the interpreter (enter /autograder, read the venv) but
+# student code runs as an unprivileged user: it may reach the interpreter (enter /autograder, read the venv) but
 # the references and hidden checks are root's alone
 chmod o+x "$AUTOGRADER"
 chown -R root:root "$COURSE"

@@ -1,8 +1,9 @@
 """How the worker is confined: limits, another user, and the kernel's namespaces.
 
 - Resource limits (always): data memory, processes, file size, open files, no core dumps.
-- Another user (when the judge runs as root, as on Gradescope and in CI): the worker drops to
-  `nobody` before it starts, so root-only files and the judge's processes are out of its reach.
+- Another user (when the judge runs as root, as on Gradescope and in CI): the worker drops to an
+  unprivileged user of its own before it starts, so root-only files, the judge's processes and the
+  workers of other gradings running at the same time (grade-all --jobs) are out of its reach.
 - bubblewrap (when installed and allowed, as on Debian and Ubuntu): the whole file system
   read-only, the hidden folders (references, hidden checks) replaced by empty ones, a private /tmp,
   no network, and its own process namespace, so that nothing it starts outlives it.
@@ -23,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NOBODY = 65534
+# The worker users: the judge's pid added to this base gives each grading running at the same time
+# a user of its own (pids are unique among running processes), so they share no process limit
+# and cannot signal or trace one another. Unnamed, above systemd's container ranges, below 2**31.
+WORKER_UIDS = 0x70000000
 INSIDE = "/tmp/submission"   # where the submission copy appears inside bubblewrap
 
 
@@ -46,6 +51,10 @@ class Sandbox:
         return self.use_bubblewrap and bubblewrap_works(os.geteuid() == 0)
 
     @property
+    def uid(self) -> int:
+        return worker_uid()
+
+    @property
     def switch_user(self) -> bool:
         """As root: under bubblewrap always; without it only if nobody can run the interpreter."""
         return os.geteuid() == 0 and (self.bubblewrap or nobody_can_run_python())
@@ -61,41 +70,58 @@ class Sandbox:
         """Give the submission copy to the worker's user."""
         if self.switch_user:
             for path in (workdir, *workdir.iterdir()):
-                os.chown(path, NOBODY, NOBODY)
+                os.chown(path, self.uid, self.uid)
 
     def preexec(self):
         """Runs in the child between fork and exec. Under bubblewrap the user is switched inside it,
         after the mounts (which need root); without it, here, after the limits."""
-        return functools.partial(_confine, self.limits, self.switch_user and not self.bubblewrap)
+        return functools.partial(_confine, self.limits, self.uid if self.switch_user and not self.bubblewrap else None)
 
     def missing(self) -> list[str]:
         gaps = []
         if not self.switch_user:
             gaps.append("the worker runs as the grader's own user (grading as root switches it to "
-                        "nobody when bubblewrap is available or nobody may run the interpreter)")
+                        "an unprivileged user when bubblewrap is available or such a user may run the "
+                        "interpreter)")
         if not self.bubblewrap:
             gaps.append("no bubblewrap: the worker can read files the grader's user can read, use the "
                         "network, and leave processes behind")
         return gaps
 
 
-def _confine(limits: Limits, switch_user: bool) -> None:
+def worker_uid() -> int:
+    """The worker's user for this judge: its own (WORKER_UIDS + pid) where this user namespace
+    maps it, else `nobody` (a container that maps only the first 65,536 users)."""
+    uid = WORKER_UIDS + os.getpid()
+    return uid if _mapped(uid) else NOBODY
+
+
+@functools.lru_cache(maxsize=None)
+def _mapped(uid: int) -> bool:
+    try:
+        ranges = [tuple(map(int, line.split())) for line in Path("/proc/self/uid_map").read_text().splitlines()]
+    except (OSError, ValueError):
+        return False
+    return any(inside <= uid < inside + count for inside, _, count in ranges)
+
+
+def _confine(limits: Limits, uid: int | None) -> None:
     mb = 2**20
     for limit, value in ((resource.RLIMIT_DATA, limits.memory_mb * mb), (resource.RLIMIT_NPROC, limits.processes),
                          (resource.RLIMIT_FSIZE, limits.file_mb * mb), (resource.RLIMIT_NOFILE, limits.open_files),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(limit, (value, value))
-    if switch_user:
+    if uid is not None:
         os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
 
 
 def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[str]:
     """bwrap's arguments: the file system read-only, what the interpreter needs reachable, the
     hidden folders empty, a private /tmp holding the submission, new namespaces. As root, bwrap
-    mounts with root's rights and setpriv then drops to nobody for good; otherwise an unprivileged
-    user namespace does the mounting."""
+    mounts with root's rights and setpriv then drops to the worker's user for good; otherwise an
+    unprivileged user namespace does the mounting."""
     needed = [Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parent)]
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *reachable(needed), "--tmpfs", "/tmp"]
     # a minimal /dev has no GPU: pass NVIDIA's device files through, so CUDA checks run there too
@@ -111,13 +137,14 @@ def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[
              "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
              "--unshare-uts", "--unshare-cgroup-try"]
     if as_root:
-        return args + ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        uid = worker_uid()
+        return args + ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                        "--no-new-privs", "--"]
     return args + ["--unshare-user"]
 
 
 def reachable(paths: list[Path]) -> list[str]:
-    """Mounts that let nobody reach `paths` through folders only their owner may enter (pyenv under
+    """Mounts that let the worker reach `paths` through folders only their owner may enter (pyenv under
     /root, say): each such folder becomes an empty tmpfs into which the needed children are bound."""
     needed: dict[Path, set[Path]] = {}
     for path in (p.resolve() for p in paths):
@@ -148,9 +175,10 @@ def _installed_here() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def nobody_can_run_python() -> bool:
+    """Whether the worker's user (any unprivileged user) may run the interpreter."""
     try:
         return subprocess.run([sys.executable, "-I", "-c", "pass"], capture_output=True, timeout=60,
-                              preexec_fn=functools.partial(_confine, Limits(), True)).returncode == 0
+                              preexec_fn=functools.partial(_confine, Limits(), worker_uid())).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -164,7 +192,7 @@ def bubblewrap_works(as_root: bool) -> bool:
     with tempfile.TemporaryDirectory() as folder:
         probe = [*bubblewrap_prefix(as_root, [], Path(folder)), *python_running("import autograder.worker")]
         try:
-            return subprocess.run(probe, preexec_fn=functools.partial(_confine, Limits(), False),
+            return subprocess.run(probe, preexec_fn=functools.partial(_confine, Limits(), None),
                                   capture_output=True, timeout=60).returncode == 0
         except (OSError, subprocess.SubprocessError):
             return False

@@ -2,7 +2,7 @@
 so CI, which has no GPU, stays green).
 
 Each assignment is graded with device "cuda" as on Gradescope (run as root: the judge as root,
-the worker as nobody, under bubblewrap when it is installed): the reference gets full marks, the
+the worker as an unprivileged user, under bubblewrap when it is installed): the reference gets full marks, the
 stub zero, and a submission of mutants (taken from the assignments' mutant tests where they
 exist) loses the points of each mutated function, in the check that names the mistake: a tensor
 hard-wired to the CPU, a tensor made on the CPU from values the function read (which only a run on
@@ -48,7 +48,7 @@ def assert_fails(results: dict, function: str, check: str, fragment: str) -> Non
     assert fragment in result.message, result.message
 
 
-def test_the_judge_as_root_runs_the_worker_as_nobody():
+def test_the_judge_as_root_runs_the_worker_as_another_user():
     if os.geteuid() != 0:
         pytest.skip("as on Gradescope, the judge must run as root")
     sandbox = Sandbox()

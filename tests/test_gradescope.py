@@ -121,7 +121,7 @@ def test_a_grader_that_dies_still_leaves_a_valid_results_file(autograder, tmp_pa
 
 @AS_ROOT
 def test_the_references_are_unreadable_to_the_student_user(autograder):
-    drop = functools.partial(sandbox._confine, sandbox.Limits(), True)
+    drop = functools.partial(sandbox._confine, sandbox.Limits(), sandbox.worker_uid())
     for path in (autograder / "source" / "course" / "solutions" / ASSIGNMENT / "gans.py",
                  autograder / "source" / "course" / "course.yml"):
         assert path.is_file()

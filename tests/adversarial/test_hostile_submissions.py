@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 
 import os
@@ -223,6 +224,42 @@ def test_fork_storm(tmp_path):
     _, tests = grade(tmp_path, body, root=short_timeout(tmp_path))
     kl_lost(tests, "did not finish")
     assert not leftover("forkstorm313", by_name=True)
+
+
+def test_a_concurrent_grading_is_out_of_reach_of_a_fork_storm(tmp_path):
+    """Gradings at the same time (grade-all --jobs) run their workers as users of their own: a
+    submission that holds every process its user may have (RLIMIT_NPROC counts per user, across
+    sandboxes) leaves another grading's worker free to start threads and processes (as torch's
+    thread pool, CUDA and DataLoader workers do; here a correct gaussian_kl computed in a thread)."""
+    # light processes (a sleep each), so that the user's process limit, not memory, ends the storm
+    storm = ("import subprocess, time\nwhile True:\n    try:\n        subprocess.Popen(['sleep', '313.5'])\n"
+             "    except OSError:\n        break\ntime.sleep(120)\n")
+    folder = make_submission(tmp_path / "storm")
+    (folder / "vae.py").write_text(storm + (folder / "vae.py").read_text())
+    background = subprocess.Popen([sys.executable, "-m", "autograder", "--root", str(ROOT), "grade", "hw1_vae",
+                                   str(folder), "--results", str(tmp_path / "storm.json")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while storm_size() < 400:   # the limit is 512 processes and threads
+            assert time.monotonic() < deadline and background.poll() is None, "the storm did not start"
+            time.sleep(0.2)
+        data, _ = grade(tmp_path / "calm", THREADED_KL)
+        assert storm_size() >= 400, "the storm ended before the other grading was done"
+        assert data["score"] == FULL, data["output"]
+    finally:
+        background.kill()
+        background.wait()
+    assert not leftover("sleep 313.5")
+
+
+THREADED_KL = ("import threading\nout = []\nthread = threading.Thread(target=lambda: out.append("
+               "0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)))\nthread.start()\nthread.join()\nreturn out[0]")
+
+
+def storm_size() -> int:
+    run = subprocess.run(["pgrep", "-c", "-f", "^sleep 313.5"], capture_output=True, text=True)
+    return int(run.stdout.strip() or 0)
 
 
 def test_memory_grab(tmp_path):
