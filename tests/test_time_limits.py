@@ -89,3 +89,31 @@ def test_a_function_that_ends_the_worker_twice_is_not_called_again(tmp_path):
     assert all(r.score == 0 for r in report.results)
     assert any(f"did so {runner.DEATHS_PER_FUNCTION} times, its other checks were not run" in r.message
                for r in report.results)
+
+
+def test_a_failing_property_shrinks_within_a_bounded_number_of_examples():
+    """hypothesis would shrink a counterexample through hundreds of calls of the student's
+    function; past SHRINK_EXAMPLES examples the smallest failure found is the verdict. The same
+    verdict every time (derandomized), and still a failure that names the property."""
+    import torch
+
+    from autograder import wire
+    from autograder.checks.properties import SHRINK_EXAMPLES, Property
+
+    class NegatedKL:
+        calls = 0
+
+        def call(self, module, function, args, kwargs=None, **options):
+            NegatedKL.calls += 1
+            mu, logvar = args
+            value = -0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)
+            return runner.Result(wire.TensorInfo(value, str(value.dtype)[6:], tuple(value.shape), "cpu"), None)
+
+    check = Property("gaussian_kl: a property", "vae", "gaussian_kl", property="kl_nonnegative_zero_at_prior")
+    verdicts = []
+    for _ in range(2):
+        NegatedKL.calls = 0
+        verdicts.append(check.run(NegatedKL(), None, "cpu"))
+    assert not verdicts[0].passed and "never negative" in verdicts[0].message
+    assert verdicts[0].message == verdicts[1].message
+    assert NegatedKL.calls <= 3 * (25 + SHRINK_EXAMPLES + 1), NegatedKL.calls

@@ -1,11 +1,17 @@
 """Property checks: hypothesis draws inputs in the judge, the student's function answers through
 the worker, and the judge decides whether the property holds. Derandomized, so a submission
-gets the same examples, the same shrunk counterexample and the same verdict every time."""
+gets the same examples, the same shrunk counterexample and the same verdict every time.
+Shrinking is bounded (SHRINK_EXAMPLES): a wrong submission costs a few calls more than a right one,
+not hundreds, and is shown the smallest counterexample found by then."""
 from __future__ import annotations
 
 from .. import wire
 from ..runner import GraderError, StudentError
 from . import Check, Verdict
+
+
+# examples tried after the first failing one (shrinking it): most are small by then
+SHRINK_EXAMPLES = 20
 
 
 class PropertyFailed(AssertionError):
@@ -38,13 +44,22 @@ class Property(Check):
         else:
             call = self._tensor_call(student)
 
+        failures = []   # each one smaller than the last: hypothesis shrinks the first
+        shrinking = 0   # examples tried since the first failure
+
         @settings(derandomize=True, database=None, deadline=None, print_blob=False,
                   max_examples=self.params.get("max_examples", 25),
                   suppress_health_check=list(HealthCheck))
         @given(st.data())
         def holds(data):
+            nonlocal shrinking
+            shrinking += bool(failures)
             try:
                 prop(call, data)
+            except PropertyFailed as error:
+                failures.append(error)
+                stop_if_shrunk_enough()
+                raise
             except GraderError:   # the grader's own failure (a dead worker) is not the student's
                 raise
             except (TypeError, ValueError, RuntimeError, IndexError) as error:
@@ -52,6 +67,13 @@ class Property(Check):
                 # property expects (a shape that does not broadcast, a tensor where a number is due)
                 raise _Abort(f"your result cannot be checked for this property ({type(error).__name__}: "
                              f"{str(error).splitlines()[0][:200]}): is its shape or type the one asked for?") from None
+            stop_if_shrunk_enough()
+
+        def stop_if_shrunk_enough():
+            """Called once an example has drawn all its data (hypothesis checks that draws replay
+            alike): past the budget, the smallest failure so far is the verdict."""
+            if shrinking > SHRINK_EXAMPLES:
+                raise _Abort(str(failures[-1]))
 
         try:
             holds()
