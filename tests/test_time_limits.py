@@ -95,8 +95,6 @@ def test_a_failing_property_shrinks_within_a_bounded_number_of_examples():
     """hypothesis would shrink a counterexample through hundreds of calls of the student's
     function; past SHRINK_EXAMPLES examples the smallest failure found is the verdict. The same
     verdict every time (derandomized), and still a failure that names the property."""
-    import torch
-
     from autograder import wire
     from autograder.checks.properties import SHRINK_EXAMPLES, Property
 
