@@ -56,8 +56,8 @@ class Sandbox:
 
     @property
     def switch_user(self) -> bool:
-        """As root: under bubblewrap always; without it only if nobody can run the interpreter."""
-        return os.geteuid() == 0 and (self.bubblewrap or nobody_can_run_python())
+        """As root: under bubblewrap always; without it only if the worker's user can run the interpreter."""
+        return os.geteuid() == 0 and (self.bubblewrap or worker_user_can_run_python())
 
     def command(self, workdir: Path) -> tuple[list[str], str]:
         """The command that starts the worker, and the submission folder as the worker sees it."""
@@ -174,7 +174,7 @@ def _installed_here() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def nobody_can_run_python() -> bool:
+def worker_user_can_run_python() -> bool:
     """Whether the worker's user (any unprivileged user) may run the interpreter."""
     try:
         return subprocess.run([sys.executable, "-I", "-c", "pass"], capture_output=True, timeout=60,

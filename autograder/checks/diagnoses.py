@@ -125,12 +125,13 @@ def explain_numbers(actual: list[float], expected: list[float], what: str = "exp
     import torch
 
     a, b = torch.tensor(actual, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64)
-    if _closeness("float64")(a, b):   # the same numbers here: the difference lies elsewhere
+    close = _closeness("float64")
+    if close(a, b):   # the same numbers here: the difference lies elsewhere
         return ""
     if bool((b == b[0]).all()):   # a constant (a range's end, a matrix entry): only a sign says anything
-        sentence = _factor_sentence(-1.0, [], what, True) if _closeness("float64")(a, -b) and b[0] != 0 else None
+        sentence = _factor_sentence(-1.0, [], what, True) if close(a, -b) and b[0] != 0 else None
     else:
-        sentence = _scaled_or_shifted(a, b, _closeness("float64"), [], what)
+        sentence = _scaled_or_shifted(a, b, close, [], what)
     return f"{PREFIX}{sentence}" if sentence else ""
 
 

@@ -44,20 +44,20 @@ class Property(Check):
         else:
             call = self._tensor_call(student)
 
-        failures = []   # each one smaller than the last: hypothesis shrinks the first
-        shrinking = 0   # examples tried since the first failure
+        smallest = None   # the latest failure: hypothesis only tries examples smaller than the last
+        shrinking = 0     # examples tried since the first failure
 
         @settings(derandomize=True, database=None, deadline=None, print_blob=False,
                   max_examples=self.params.get("max_examples", 25),
                   suppress_health_check=list(HealthCheck))
         @given(st.data())
         def holds(data):
-            nonlocal shrinking
-            shrinking += bool(failures)
+            nonlocal smallest, shrinking
+            shrinking += smallest is not None
             try:
                 prop(call, data)
             except PropertyFailed as error:
-                failures.append(error)
+                smallest = error
                 stop_if_shrunk_enough()
                 raise
             except GraderError:   # the grader's own failure (a dead worker) is not the student's
@@ -73,7 +73,7 @@ class Property(Check):
             """Called once an example has drawn all its data (hypothesis checks that draws replay
             alike): past the budget, the smallest failure so far is the verdict."""
             if shrinking > SHRINK_EXAMPLES:
-                raise _Abort(str(failures[-1]))
+                raise _Abort(str(smallest))
 
         try:
             holds()

@@ -237,9 +237,9 @@ def _numbers_cause(answer, expected, symbols, domains, seed, failing) -> str:
     """A constant factor or term that the answer and the key differ by at every test point where
     both are numbers; "" unless the point where they were found to differ is one of them (an
     answer undefined there differs otherwise)."""
-    pairs = [(number(answer, p), number(expected, p)) for p in test_points(symbols, domains, seed)]
     if not all(isinstance(x, float) for x in (number(answer, failing), number(expected, failing))):
         return ""
+    pairs = [(number(answer, p), number(expected, p)) for p in test_points(symbols, domains, seed)]
     pairs = [(a, b) for a, b in pairs if isinstance(a, float) and isinstance(b, float)]
     return diagnoses.explain_numbers(*zip(*pairs)) if len(pairs) >= 3 else ""
 
