@@ -2,14 +2,27 @@
 
 SUBMISSIONS_DIR holds one folder per student (named after the student), or is Gradescope's
 "Export Submissions" folder (submission_metadata.yml and a submission_ID folder per submission).
-Each submission is graded by its own `course grade` process, so a submission that crashes,
-hangs or attacks the grader costs only its own row; its results.json goes to RESULTS_DIR/<folder>/.
+Each of the N jobs is a judge process (`serve`) that loads the references and prepares every
+check once, then grades submissions one after another; each submission still runs in a worker
+process of its own, sandboxed as in `course grade`, so one that crashes, hangs or attacks the
+grader costs only its own row. Its results.json goes to RESULTS_DIR/<folder>/, with grading.json:
+what it was graded from and its report, so that grading the class again after a change of points
+only (course.yml) re-scores unchanged submissions from their recorded verdicts, running nothing.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import queue
+import select
+import signal
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +30,10 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from . import config, results
+from . import config, engine, results, runner
 
 EXPORT_METADATA = "submission_metadata.yml"
+RECORD = "grading.json"   # next to each results.json: {"key", "report"}
 
 
 @dataclass
@@ -28,6 +42,7 @@ class Graded:
     students: list[str]          # one, or the group members of a Gradescope group submission
     data: dict | None = None     # results.json; None when grading failed
     problem: str = ""
+    reused: bool = False         # re-scored from an earlier grading's verdicts
 
 
 def find_submissions(submissions_dir: Path) -> dict[Path, list[str]]:
@@ -49,8 +64,9 @@ def _submitters(folder: str, entry: dict) -> list[str]:
 
 
 def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: Path,
-              results_dir: Path, jobs: int = 1, device: str | None = None) -> list[Graded]:
-    """Grade every submission, write results_dir/<folder>/results.json and the gradebook CSV."""
+              results_dir: Path, jobs: int = 1, device: str | None = None, fresh: bool = False) -> list[Graded]:
+    """Grade every submission, write results_dir/<folder>/results.json and the gradebook CSV.
+    `fresh`: grade again even where an earlier grading's verdicts could be re-scored."""
     assignment = config.load(Path(root) / "course.yml").assignment(assignment_id)
     # a backstop for a grader that hangs: the engine already keeps to the assignment's time budget
     budget = assignment.time_budget + 300
@@ -58,33 +74,151 @@ def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: P
     if not submissions:
         raise config.ConfigError(f"{submissions_dir} holds no submission folders")
 
+    judges: queue.Queue = queue.Queue()
+    for _ in range(jobs):
+        judges.put(JudgeProcess(root, assignment_id, device))
+    try:
+        files = engine.load_suite(Path(root) / "solutions" / assignment_id).files
+        grading = grading_digest(root, assignment, device)
+    except Exception:  # noqa: BLE001 - nothing to re-use: the judges say what is wrong, row by row
+        files, grading = [], ""
+
     def grade(item) -> Graded:
         folder, students = item
         out = Path(results_dir) / folder.name / "results.json"
-        return _grade_one(root, assignment_id, folder, students, out, budget, device)
+        key = submission_key(grading, folder, files) if grading else ""
+        report = None if fresh or not key else reusable(out.with_name(RECORD), key, assignment)
+        if report is not None:
+            results.write_json(results.gradescope(report), out)
+            return Graded(folder, students, results.read_json(out), reused=True)
+        out.unlink(missing_ok=True)
+        out.with_name(RECORD).unlink(missing_ok=True)
+        judge = judges.get()
+        try:
+            problem = judge.grade(folder, out, key, budget)
+        finally:
+            judges.put(judge)
+        if problem:
+            results.write_json(results.failure(assignment_id, problem), out)
+            return Graded(folder, students, None, problem)
+        return Graded(folder, students, results.read_json(out))
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        graded = list(tqdm(pool.map(grade, submissions.items()), total=len(submissions),
-                           desc=f"grading {assignment_id}", unit="submission"))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            graded = list(tqdm(pool.map(grade, submissions.items()), total=len(submissions),
+                               desc=f"grading {assignment_id}", unit="submission"))
+    finally:
+        while not judges.empty():
+            judges.get().close()
     write_csv(csv_path, assignment, graded)
     return graded
 
 
-def _grade_one(root, assignment_id, folder, students, out: Path, budget, device) -> Graded:
-    command = [sys.executable, "-m", "autograder", "--root", str(root), "grade", assignment_id,
-               str(folder), "--results", str(out)]
-    if device:
-        command += ["--device", device]
-    out.unlink(missing_ok=True)
+class JudgeProcess:
+    """A `serve` process, started on first use and again after it died or overran a grading."""
+
+    def __init__(self, root: Path, assignment_id: str, device: str | None):
+        self.command = [sys.executable, "-m", "autograder.batch", str(root), assignment_id, device or ""]
+        self.process: subprocess.Popen | None = None
+
+    def grade(self, folder: Path, out: Path, key: str, budget: float) -> str:
+        """Grade one submission into `out` (and its record, under `key`); what went wrong with
+        grading itself, or ""."""
+        if self.process is None:
+            self.log = tempfile.TemporaryFile()
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=self.log, text=True, start_new_session=True)
+        try:
+            self.process.stdin.write(json.dumps({"folder": str(folder), "out": str(out), "key": key}) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], budget)
+            reply = self.process.stdout.readline() if ready else None
+        except OSError:   # it had died: a broken pipe
+            reply = ""
+        if reply is None:
+            self.close()
+            return f"grading took longer than {budget:g} s"
+        if not reply:
+            self.close()
+            return _last_line(self._log_tail()) or "the grading process ended"
+        return json.loads(reply)["problem"]
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-2000:].decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process = None
+
+
+def serve(root: Path, assignment_id: str, device: str | None) -> None:
+    """A batch judge: reads {"folder", "out", "key"} lines on stdin, grades each folder into `out`
+    (results.json, and the record beside it) and answers {"problem": ""}, or what went wrong with
+    grading itself, on stdout.
+    The references and prepared checks stay loaded from one submission to the next
+    (`engine.judge_for`)."""
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)   # the channel carries replies only
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            report = engine.grade(root, assignment_id, Path(request["folder"]), device)
+            out = Path(request["out"])
+            results.write_json(results.gradescope(report), out)
+            results.write_json({"key": request["key"], "report": dataclasses.asdict(report)}, out.with_name(RECORD))
+            problem = ""
+        except Exception as error:  # noqa: BLE001 - this submission's row says so; the next is graded
+            problem = f"{type(error).__name__}: {error}"[:300]
+        channel.write(json.dumps({"problem": problem}) + "\n")
+        channel.flush()
+
+
+def grading_digest(root: Path, assignment: config.Assignment, device: str | None) -> str:
+    """What verdicts depend on besides the submission: the grader's code, the solution folder
+    (references, checks, known mistakes), torch and sympy, the device, and the assignment's
+    settings but points."""
+    digest = hashlib.sha256(" ".join(importlib.metadata.version(p) for p in ("torch", "sympy", "hypothesis")).encode())
+    package = Path(__file__).parent
+    for folder in (package, Path(root) / "solutions" / assignment.id):
+        engine.add_files(digest, folder)
+    settings = {name: s.visibility for name, s in assignment.settings().items()}
+    digest.update(json.dumps([settings, assignment.timeout, assignment.time_budget, assignment.memory_mb,
+                              device]).encode())
+    return digest.hexdigest()
+
+
+def submission_key(grading: str, folder: Path, files: list[str]) -> str:
+    """The grading's digest and the submitted files' contents, as the grader would pick them."""
+    digest = hashlib.sha256(grading.encode())
+    for name in files:
+        found = runner.find_file(folder, name)
+        digest.update(name.encode() + (b"\0" + found.read_bytes() if found else b"\1"))
+    return digest.hexdigest()
+
+
+def reusable(record: Path, key: str, assignment: config.Assignment) -> engine.Report | None:
+    """The recorded report of this very grading, re-scored with today's points; None if there is
+    none, or if a check had no points then (its credit is unknown)."""
     try:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=budget)
-        problem = "" if run.returncode == 0 else _last_line(run.stderr) or f"exit code {run.returncode}"
-    except subprocess.TimeoutExpired:
-        problem = f"grading took longer than {budget:g} s"
-    if problem:
-        results.write_json(results.failure(assignment_id, problem), out)
-        return Graded(folder, students, None, problem)
-    return Graded(folder, students, results.read_json(out))
+        data = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("key") != key:
+        return None
+    report = engine.Report(**{**data["report"], "results": [engine.CheckResult(**r) for r in data["report"]["results"]]})
+    points = assignment.settings()
+    for result in report.results:
+        if result.max_score <= 0 < points[result.name].points:
+            return None
+        credit = result.score / result.max_score if result.max_score > 0 else 0.0
+        result.score, result.max_score = credit * points[result.name].points, points[result.name].points
+    return report
 
 
 def _last_line(text: str) -> str:
@@ -105,3 +239,7 @@ def write_csv(path: Path, assignment, graded: list[Graded]) -> None:
             total = item.data["score"] if item.data else ""
             for student in item.students:
                 writer.writerow([student, total, assignment.max_points, *[scores.get(n, "") for n in names]])
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]), sys.argv[2], sys.argv[3] or None)

@@ -5,8 +5,8 @@
     course stubs ASSIGNMENT [--check]                       regenerate (or verify) the stubs
     course release ASSIGNMENT OUT_DIR                       the folder students receive
     course nbgrader ASSIGNMENT COURSE_DIR                   an nbgrader course folder
-    course gradescope ASSIGNMENT OUT.zip                    the Gradescope autograder zip
-    course grade-all ASSIGNMENT SUBMISSIONS_DIR --csv grades.csv [--jobs N]   a whole class
+    course gradescope ASSIGNMENT OUT.zip [--torch cpu|auto]  the Gradescope autograder zip
+    course grade-all ASSIGNMENT SUBMISSIONS_DIR --csv grades.csv [--jobs N] [--fresh]   a whole class
 """
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     zipped = verbs.add_parser("gradescope", help="build the Gradescope autograder zip")
     zipped.add_argument("assignment")
     zipped.add_argument("out_zip", type=Path)
+    zipped.add_argument("--torch", choices=gradescope.TORCH_BUILDS, default="cpu",
+                        help="the torch build setup.sh installs: cpu (default; fits Gradescope's default "
+                        "768 MB container) or auto (CUDA where the machine has a GPU; give it 2 GB)")
     many = verbs.add_parser("grade-all", help="grade a folder of submissions into a gradebook CSV")
     many.add_argument("assignment")
     many.add_argument("submissions", type=Path, help="one folder per student, or a Gradescope export")
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("--results-dir", type=Path, help="results.json per submission (default: results/ "
                       "next to the CSV)")
     many.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    many.add_argument("--fresh", action="store_true", help="grade every submission again (by default a "
+                      "submission graded before with the same files, checks and solutions is re-scored "
+                      "from its recorded verdicts with today's points)")
     args = parser.parse_args(argv)
     root = args.root or find_root()
     try:
@@ -129,7 +135,7 @@ def _nbgrader(root: Path, args) -> int:
 
 
 def _gradescope(root: Path, args) -> int:
-    gradescope.build(root, args.assignment, args.out_zip)
+    gradescope.build(root, args.assignment, args.out_zip, args.torch)
     print(f"wrote {args.out_zip}: upload it on Gradescope (Configure Autograder, Ubuntu 22.04 base image)")
     return 0
 
@@ -137,9 +143,13 @@ def _gradescope(root: Path, args) -> int:
 def _grade_all(root: Path, args) -> int:
     results_dir = args.results_dir or args.csv.parent / "results"
     graded = batch.grade_all(root, args.assignment, args.submissions, args.csv, results_dir,
-                             max(1, args.jobs), args.device)
+                             max(1, args.jobs), args.device, args.fresh)
     failed = [g for g in graded if g.problem]
+    reused = sum(g.reused for g in graded)
     print(f"graded {len(graded) - len(failed)} of {len(graded)} submissions: {args.csv}, {results_dir}/")
+    if reused:
+        print(f"  {reused} of them re-scored from an earlier grading (same files, checks and solutions; "
+              "only points changed, or none)")
     for g in failed:
         print(f"  not graded: {g.folder.name} ({', '.join(g.students)}): {g.problem}", file=sys.stderr)
     return 1 if failed else 0

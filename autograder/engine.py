@@ -6,6 +6,7 @@ in a student's folder that has no reference at all.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import math
@@ -95,41 +96,92 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def grade(root: Path, assignment_id: str, submission: Path, device: str | None = None,
-          only: set[str] | None = None) -> Report:
-    """Every check of the assignment, hidden ones included; needs solutions/ under root.
-    `only` restricts grading to the checks of these functions and answers."""
-    started = time.monotonic()
-    assignment, folder, suite = _load(root, assignment_id)
-    settings = assignment.settings()
-    # every assignment's references and hidden checks, not only this one's
-    sandbox = Sandbox(hidden=[Path(root) / "solutions"], limits=Limits(memory_mb=assignment.memory_mb))
-    student = Submission(submission, suite.files, assignment.timeout, sandbox, device=device or "auto",
-                         deadline=started + assignment.time_budget)
-    student.start()  # the worker imports torch while the judge loads the reference
-    try:
-        reference = Reference(folder, suite.files)
-        device = device or default_device()
-        report = Report(assignment_id, notes=sandbox.missing())
-        checks = [c for c in suite.checks if only is None or c.function in only]
+class Judge:
+    """An assignment ready to grade submissions one after another: its settings, suite and
+    reference, and each check's inputs, expected values and time limit, prepared once (they are
+    the same for every student: every draw is seeded)."""
+
+    def __init__(self, root: Path, assignment, folder: Path, suite: Suite, device: str):
+        self.root, self.assignment, self.suite, self.device = Path(root), assignment, suite, device
+        self.reference = Reference(folder, suite.files)
+        self.prepared: dict[str, tuple] = {}   # check name -> (prepared data, seconds per call)
+
+    def prepare(self, check) -> tuple:
+        if check.name not in self.prepared:
+            prepared = check.prepare(self.reference, self.device)
+            limit = time_limit(self.reference.slowest.get(check.function, 0.0), self.assignment.timeout,
+                               check.floor_seconds)
+            self.prepared[check.name] = prepared, limit
+        return self.prepared[check.name]
+
+    def grade(self, student: Submission, only: set[str] | None = None) -> Report:
+        """Every check (of the functions in `only`, if given) on the student's started worker."""
+        settings = self.assignment.settings()
+        report = Report(self.assignment.id, notes=student.sandbox.missing())
+        checks = [c for c in self.suite.checks if only is None or c.function in only]
         # Public checks first: a timeout or a spent budget met in a hidden check must not show in a
         # public one's message before the due date. Reported in the suite's order.
         order = sorted(range(len(checks)), key=lambda i: settings[checks[i].name].visibility != "public")
         outcomes = {}
         for i in order:
             check, setting = checks[i], settings[checks[i].name]
-
-            def prepare(c=check):
-                prepared = c.prepare(reference, device)
-                return prepared, time_limit(reference.slowest.get(c.function, 0.0), assignment.timeout, c.floor_seconds)
-
-            outcomes[i] = _run_one(check, setting.points, setting.visibility, prepare, student, device)
+            outcomes[i] = _run_one(check, setting.points, setting.visibility,
+                                   lambda c=check: self.prepare(c), student, self.device)
         report.results = [outcomes[i] for i in range(len(checks))]
         gate(report, checks)
+        return report
+
+
+# Judges of this process, by course folder, assignment and device, with the digest of what they
+# were made from: grading again in one process (a batch, a test suite, a notebook) reuses one.
+_judges: dict[tuple, tuple[str, Judge]] = {}
+
+
+def judge_for(root: Path, assignment_id: str, device: str | None = None) -> Judge:
+    """This process's judge of the assignment, made anew when course.yml or the solutions changed."""
+    root = Path(root).resolve()
+    key, digest = (str(root), assignment_id, device), _digest(root, assignment_id)
+    if key not in _judges or _judges[key][0] != digest:
+        assignment, folder, suite = _load(root, assignment_id)
+        _judges[key] = digest, Judge(root, assignment, folder, suite, device or default_device())
+    return _judges[key][1]
+
+
+def _digest(root: Path, assignment_id: str) -> str:
+    """course.yml and every file of the assignment's solution folder, names and contents."""
+    digest = hashlib.sha256((root / "course.yml").read_bytes())
+    add_files(digest, root / "solutions" / assignment_id)
+    return digest.hexdigest()
+
+
+def add_files(digest, folder: Path) -> None:
+    """Feed the names and contents of every file under `folder` (bytecode caches aside) to `digest`."""
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def grade(root: Path, assignment_id: str, submission: Path, device: str | None = None,
+          only: set[str] | None = None) -> Report:
+    """Every check of the assignment, hidden ones included; needs solutions/ under root.
+    `only` restricts grading to the checks of these functions and answers."""
+    started = time.monotonic()
+    assignment, _, suite = _load(root, assignment_id)
+    # started first: on a first grading the worker imports torch while the judge loads the reference
+    student = _start(root, assignment, suite.files, submission, device, started)
+    try:
+        report = judge_for(root, assignment_id, device).grade(student, only)
     finally:
         student.close()
     report.execution_time = time.monotonic() - started
     return report
+
+
+def _start(root, assignment, files, submission, device, started) -> Submission:
+    sandbox = Sandbox(hidden=[Path(root) / "solutions"], limits=Limits(memory_mb=assignment.memory_mb))
+    student = Submission(submission, files, assignment.timeout, sandbox, device=device or "auto",
+                         deadline=started + assignment.time_budget)
+    student.start()
+    return student
 
 
 def check_public(frozen: Path, submission: Path, only: set[str] | None = None) -> Report:

@@ -18,6 +18,11 @@ from pathlib import Path
 from . import config, results
 
 UV_VERSION = "0.13.9"   # installs Python 3.11 (Ubuntu 22.04 has 3.10, which numpy 2.4 no longer supports)
+# uv's --torch-backend. "cpu", PyTorch's CPU build, by default: Gradescope's standard machines have
+# no GPU, and a grading then peaks at about 530 MiB (benchmarks/memory.py) against about 1,230 MiB
+# with PyPI's CUDA build, which loads CUDA's libraries even without a GPU: the default container has
+# 768 MB. "auto" takes the CUDA build where setup finds a GPU.
+TORCH_BUILDS = ("cpu", "auto")
 COURSE_FILES = ["pyproject.toml", "constraints.txt", "README.md", "course.yml"]
 
 SETUP = """#!/usr/bin/env bash
@@ -32,7 +37,8 @@ if [ -z "${{DGM_PYTHON:-}}" ]; then
     # a Python that any user (student code runs as an unprivileged one) may execute: not under /root
     export UV_PYTHON_INSTALL_DIR=/opt/uv-python
     python3 -m uv venv -q --python 3.11 "$AUTOGRADER/venv"
-    python3 -m uv pip install -q --python "$AUTOGRADER/venv/bin/python" -c "$COURSE/constraints.txt" "$COURSE"
+    python3 -m uv pip install -q --python "$AUTOGRADER/venv/bin/python" --torch-backend {torch} \
+        -c "$COURSE/constraints.txt" "$COURSE"
 fi
 # student code runs as an unprivileged user: it may reach the interpreter (enter /autograder, read the venv) but
 # the references and hidden checks are root's alone
@@ -72,13 +78,14 @@ def fallback_json(assignment_id: str) -> str:
     return json.dumps(results.failure(assignment_id, "the grader stopped before writing its results"))
 
 
-def build(root: Path, assignment_id: str, out_zip: Path) -> Path:
-    """Write the autograder zip of the assignment; return its path."""
+def build(root: Path, assignment_id: str, out_zip: Path, torch: str = "cpu") -> Path:
+    """Write the autograder zip of the assignment, installing torch's `torch` build (TORCH_BUILDS);
+    return its path."""
     root, out_zip = Path(root), Path(out_zip)
     config.load(root / "course.yml").assignment(assignment_id)   # a clear error for unknown ids
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(archive, "setup.sh", SETUP.format(uv=UV_VERSION), executable=True)
+        _add_text(archive, "setup.sh", SETUP.format(uv=UV_VERSION, torch=torch), executable=True)
         _add_text(archive, "run_autograder", RUN.format(assignment=assignment_id,
                                                         fallback=fallback_json(assignment_id)), executable=True)
         for name in COURSE_FILES:

@@ -124,6 +124,7 @@ class Submission:
 
     def close(self) -> None:
         self.kill()
+        self.sandbox.reap()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- time

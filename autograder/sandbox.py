@@ -17,6 +17,7 @@ import glob
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,24 @@ class Sandbox:
         after the mounts (which need root); without it, here, after the limits."""
         return functools.partial(_confine, self.limits, self.uid if self.switch_user and not self.bubblewrap else None)
 
+    def reap(self) -> None:
+        """After a grading without bubblewrap, end every process of the worker's user and remove its
+        files from the shared temporary folders: a process that left the worker's group (setsid) would
+        otherwise outlive the grading, and the next submission a batch judge grades gets the same user.
+        (Under bubblewrap nothing outlives the sandbox and /tmp is private.) Not with `nobody`, whom
+        concurrent gradings share."""
+        if not self.switch_user or self.bubblewrap or self.uid == NOBODY:
+            return
+        _signal_all_of(self.uid, signal.SIGKILL)
+        for folder in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")):
+            for entry in folder.iterdir() if folder.is_dir() else ():
+                if entry.lstat().st_uid != self.uid:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)   # it follows no link
+                else:
+                    entry.unlink(missing_ok=True)
+
     def missing(self) -> list[str]:
         gaps = []
         if not self.switch_user:
@@ -103,6 +122,21 @@ def _mapped(uid: int) -> bool:
     except (OSError, ValueError):
         return False
     return any(inside <= uid < inside + count for inside, _, count in ranges)
+
+
+def _signal_all_of(uid: int, signal_number: int) -> None:
+    """Send a signal to every process of `uid`, from a child that becomes that user: kill(-1)
+    then reaches that user's processes and nothing else."""
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal_number)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
 
 
 def _confine(limits: Limits, uid: int | None) -> None:

@@ -73,6 +73,14 @@ def test_a_class_with_crashes_hangs_and_cheats(course, tmp_path):
     outputs = {t["name"]: t["output"] for t in json.loads((tmp_path / "results" / "dave" / "results.json")
                                                             .read_text())["tests"]}
     assert "did not finish within 3 s" in outputs["generator_loss: values and gradients"]
+    # a judge that graded others before gives carol what a grading of her own gives her
+    single = subprocess.run([sys.executable, "-m", "autograder", "--root", str(course), "grade", ASSIGNMENT,
+                             str(class_dir / "carol"), "--results", str(tmp_path / "carol.json")],
+                            capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr
+    verdicts = [{k: t[k] for k in ("name", "score", "output")} for t in read_results(tmp_path / "carol.json")["tests"]]
+    assert verdicts == [{k: t[k] for k in ("name", "score", "output")}
+                        for t in read_results(tmp_path / "results" / "carol" / "results.json")["tests"]]
 
 
 def test_gradescope_export_layout_with_a_group(course, tmp_path):
@@ -106,3 +114,35 @@ def test_a_submission_the_grader_cannot_grade_is_reported_not_scored(course, tmp
     assert read_csv(tmp_path / "grades.csv")["alice"]["score"] == ""
     results = read_results(tmp_path / "results" / "alice" / "results.json")
     assert "could not grade" in results["output"]
+
+
+def test_a_regrade_after_a_points_change_rescores_the_recorded_verdicts(course, tmp_path):
+    class_dir = tmp_path / "class"
+    make_submission(class_dir / "alice", ASSIGNMENT)
+    with_gans(class_dir / "carol", "    return -F.softplus(fake_logits).mean()\n")   # saturating loss
+    first = grade_all(course, class_dir, tmp_path, "--jobs", "2")
+    assert first.returncode == 0 and "re-scored" not in first.stdout
+    check = "generator_loss: values and gradients"
+    before = read_csv(tmp_path / "grades.csv")
+
+    path = course / "course.yml"
+    data = yaml.safe_load(path.read_text())
+    setting = next(a for a in data["assignments"] if a["id"] == ASSIGNMENT)["checks"]["discriminator_loss"]
+    old = setting["values and gradients"]["points"]
+    setting["values and gradients"]["points"] = old * 2
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    again = grade_all(course, class_dir, tmp_path)
+
+    assert again.returncode == 0 and "2 of them re-scored from an earlier grading" in again.stdout
+    after = read_csv(tmp_path / "grades.csv")
+    for name in ("alice", "carol"):
+        assert float(after[name]["score"]) == float(before[name]["score"]) + old
+        assert float(after[name]["max"]) == float(before[name]["max"]) + old
+        assert read_results(tmp_path / "results" / name / "results.json")["score"] == float(after[name]["score"])
+    assert float(after["carol"][check]) == 0
+
+    with_gans(class_dir / "carol", "    return F.softplus(-fake_logits).mean()\n")   # carol fixes it
+    fixed = grade_all(course, class_dir, tmp_path)
+    assert "1 of them re-scored" in fixed.stdout
+    assert read_csv(tmp_path / "grades.csv")["carol"]["score"] == after["alice"]["score"]
+    assert "re-scored" not in grade_all(course, class_dir, tmp_path, "--fresh").stdout

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,16 @@ def test_grading_needs_only_the_packages_setup_sh_installs():
                           f"sys.exit(cli.main(['--root', {str(ROOT)!r}, 'stubs', {ASSIGNMENT!r}, '--check']))"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
+
+
+def test_setup_installs_the_cpu_build_of_torch_unless_asked_otherwise(autograder_zip, tmp_path):
+    """PyPI's CUDA build loads CUDA's libraries even without a GPU: a grading then needs about
+    1.2 GB, past Gradescope's default container (benchmarks/memory.py)."""
+    def setup(path: Path) -> str:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("setup.sh").decode()
+
+    assert "--torch-backend cpu" in setup(autograder_zip)
+    auto = tmp_path / "auto.zip"
+    assert cli.main(["--root", str(ROOT), "gradescope", ASSIGNMENT, str(auto), "--torch", "auto"]) == 0
+    assert "--torch-backend auto" in setup(auto)

@@ -9,7 +9,9 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import os
 
@@ -279,6 +281,30 @@ def test_leftover_child_processes(tmp_path):
     _, tests = grade(tmp_path, body)
     kl_lost(tests)
     assert not leftover("sleep 313")
+
+
+def test_leftovers_of_a_grading_without_bubblewrap_end_with_it(monkeypatch):
+    """Without bubblewrap a process can leave the worker's group; when the grading ends, every
+    process and temporary file of the worker's user goes (a batch judge's next submission gets
+    the same user), and nothing of another user."""
+    monkeypatch.setattr("autograder.sandbox.worker_user_can_run_python", lambda: True)
+    sandbox = Sandbox(use_bubblewrap=False)
+    uid = sandbox.uid
+    left = subprocess.Popen(["sleep", "319"], user=uid, group=uid, extra_groups=[], start_new_session=True)
+    other = subprocess.Popen(["sleep", "320"], user=uid + 1, group=uid + 1, extra_groups=[], start_new_session=True)
+    planted = [Path(tempfile.mkdtemp()), Path(tempfile.mkstemp(dir="/dev/shm")[1])]
+    (planted[0] / "inside").write_text("for the next submission")
+    for path in (*planted, planted[0] / "inside"):
+        os.chown(path, uid, uid)
+    kept = Path(tempfile.mkstemp()[1])
+    try:
+        sandbox.reap()
+        assert left.wait(timeout=10) == -9
+        assert other.poll() is None and kept.exists()
+        assert not any(p.exists() for p in planted)
+    finally:
+        other.kill()
+        kept.unlink()
 
 
 def test_no_network(tmp_path):
