@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import calls, wire
-from .sandbox import Sandbox
+from .sandbox import INSIDE, Sandbox
+from .template import TemplateError, template_for
 
 ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder (release.py)
 IMPORT_TIMEOUT = 30.0
@@ -73,7 +74,11 @@ class Submission:
         self.hung: dict[str, str] = {}   # function -> why its calls are not tried again
         self.deaths: dict[str, int] = {}   # function -> how often a call of it ended the worker
         self.sandbox = sandbox or Sandbox()
-        self.workdir = Path(tempfile.mkdtemp(prefix="dgm-submission-"))
+        # as root under bubblewrap, workers are forked from a template that has imported torch
+        self.template = template_for(self.sandbox.hidden) if self.sandbox.uses_template else None
+        if self.template is not None:
+            self.sandbox.serial = self.template.admit()   # a user of its own
+        self.workdir = self.template.folder() if self.template else Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
         for name in files:
             source = find_file(Path(folder), name)
@@ -88,36 +93,55 @@ class Submission:
 
     # -- process management
     def start(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            self.log = tempfile.TemporaryFile()
-            command, inside = self.sandbox.command(self.workdir)
-            environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": inside,
-                           "DGM_DEVICE": self.device}   # the worker warms up this device
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                cwd=self.workdir, env=environment, start_new_session=True,
-                preexec_fn=self.sandbox.preexec())
-            self.imported = set()
-            self.ready = False
+        """Start the worker, without waiting for its torch import (under a template: start the
+        template, if need be; the worker is forked from it when first needed)."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        self.process, self.imported, self.ready = None, set(), False
+        self.log = tempfile.TemporaryFile()
+        if self.template is not None:
+            self.template.start()
+            return
+        command, inside = self.sandbox.command(self.workdir)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            cwd=self.workdir, env=self._environment(inside), start_new_session=True,
+            preexec_fn=self.sandbox.preexec())
+
+    def _environment(self, home: str) -> dict:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": home,
+                "DGM_DEVICE": self.device}   # the worker warms up this device
 
     def _wait_until_ready(self) -> None:
         """Block until the worker has imported torch; a failure here is the grader's, not the student's."""
         if not self.ready:
             try:
+                if self.process is None:
+                    home = f"{INSIDE}/{self.workdir.name}"
+                    self.process = self.template.spawn(self.workdir, self.sandbox.uid, self.sandbox.limits,
+                                                       self._environment(home), self.log)
                 wire.receive(self.process.stdout.fileno(), STARTUP_TIMEOUT)
-            except (TimeoutError, EOFError, wire.WireError) as error:
+            except (TimeoutError, EOFError, wire.WireError, TemplateError) as error:
                 self.kill()
                 raise GraderError(f"the worker process did not start ({type(error).__name__}): "
-                                  f"{self._log_tail()}") from None
+                                  f"{error if isinstance(error, TemplateError) else self._log_tail()}") from None
             self.ready = True
 
     def kill(self) -> None:
+        """End the worker and everything it started: its process group (an exec'd worker), or every
+        process of its user (a worker forked by the template)."""
         if self.process is not None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                if self.template is not None:
+                    self.process.kill()
+                else:
+                    os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.process.wait()
+            try:
+                self.process.wait()
+            except subprocess.TimeoutExpired:   # the template stopped answering: it is restarted
+                self.template.stop()
             self.process.stdin.close()
             self.process.stdout.close()
             self.process = None
@@ -230,7 +254,7 @@ class Submission:
         self.kill()
         if code is None:
             return "it broke the grader's protocol"
-        if code > 128 and self.sandbox.bubblewrap:
+        if code > 128 and self.sandbox.bubblewrap and self.template is None:
             code = 128 - code   # bubblewrap reports a signal the way shells do, as 128 + its number
         if code < 0:
             name = signal.Signals(-code).name

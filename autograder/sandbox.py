@@ -3,7 +3,8 @@
 - Resource limits (always): data memory, processes, file size, open files, no core dumps.
 - Another user (when the judge runs as root, as on Gradescope and in CI): the worker drops to an
   unprivileged user of its own before it starts, so root-only files, the judge's processes and the
-  workers of other gradings running at the same time (grade-all --jobs) are out of its reach.
+  workers of other gradings running at the same time (grade-all --jobs) are out of its reach. Under
+  a worker template (autograder/template.py) every submission has a user of its own.
 - bubblewrap (when installed and allowed, as on Debian and Ubuntu): the whole file system
   read-only, the hidden folders (references, hidden checks) replaced by empty ones, a private /tmp,
   no network, and its own process namespace, so that nothing it starts outlives it.
@@ -25,11 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NOBODY = 65534
-# The worker users: the judge's pid added to this base gives each grading running at the same time
-# a user of its own (pids are unique among running processes), so they share no process limit
-# and cannot signal or trace one another. Unnamed, above systemd's container ranges, below 2**31.
+# The worker users: WORKER_UIDS + (the judge's pid << 6 | a serial number of the submission within
+# the judge) gives each grading running at the same time a user of its own (pids are unique among
+# running processes; pid_max is at most 2**22), so they share no process limit and cannot signal
+# or trace one another; a batch judge's worker template gives each of its submissions its own.
+# Unnamed, above systemd's container ranges, at most 2**31 - 1.
 WORKER_UIDS = 0x70000000
-INSIDE = "/tmp/submission"   # where the submission copy appears inside bubblewrap
+SERIALS = 64
+INSIDE = "/tmp/submission"   # where the submission copy (a template's submissions) appears inside bubblewrap
+TEMPLATE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN")   # autograder/template.py says why
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,18 @@ class Sandbox:
     def bubblewrap(self) -> bool:
         return self.use_bubblewrap and bubblewrap_works(os.geteuid() == 0)
 
+    serial: int = 0   # the submission's number within this judge (its worker template)
+
     @property
     def uid(self) -> int:
-        return worker_uid()
+        return worker_uid(self.serial)
+
+    @property
+    def uses_template(self) -> bool:
+        """Whether workers are forked from a worker template (autograder/template.py): as root,
+        under bubblewrap, with users of their own. DGM_TEMPLATE=0 turns it off."""
+        return (os.geteuid() == 0 and self.bubblewrap and worker_uid() != NOBODY
+                and os.environ.get("DGM_TEMPLATE", "1") != "0")
 
     @property
     def switch_user(self) -> bool:
@@ -79,14 +93,17 @@ class Sandbox:
         return functools.partial(_confine, self.limits, self.uid if self.switch_user and not self.bubblewrap else None)
 
     def reap(self) -> None:
-        """After a grading without bubblewrap, end every process of the worker's user and remove its
-        files from the shared temporary folders: a process that left the worker's group (setsid) would
-        otherwise outlive the grading, and the next submission a batch judge grades gets the same user.
-        (Under bubblewrap nothing outlives the sandbox and /tmp is private.) Not with `nobody`, whom
-        concurrent gradings share."""
-        if not self.switch_user or self.bubblewrap or self.uid == NOBODY:
+        """After a grading, end every process of the worker's user, and without bubblewrap remove
+        its files from the shared temporary folders. Without bubblewrap a process can leave the
+        worker's group (setsid) and outlive the grading; under a worker template the process
+        namespace outlives each worker (the template empties its own /tmp). An exec'd bubblewrap
+        needs nothing: its namespace and its private /tmp end with the worker. Not with `nobody`,
+        whom concurrent gradings share."""
+        if not self.switch_user or self.uid == NOBODY or (self.bubblewrap and not self.uses_template):
             return
-        _signal_all_of(self.uid, signal.SIGKILL)
+        signal_all_of(self.uid, signal.SIGKILL)
+        if self.bubblewrap:
+            return
         for folder in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")):
             for entry in folder.iterdir() if folder.is_dir() else ():
                 if entry.lstat().st_uid != self.uid:
@@ -108,10 +125,10 @@ class Sandbox:
         return gaps
 
 
-def worker_uid() -> int:
-    """The worker's user for this judge: its own (WORKER_UIDS + pid) where this user namespace
-    maps it, else `nobody` (a container that maps only the first 65,536 users)."""
-    uid = WORKER_UIDS + os.getpid()
+def worker_uid(serial: int = 0) -> int:
+    """The worker's user for this judge's submission number `serial`: its own where this user
+    namespace maps it, else `nobody` (a container that maps only the first 65,536 users)."""
+    uid = WORKER_UIDS + (os.getpid() << 6 | serial % SERIALS)
     return uid if _mapped(uid) else NOBODY
 
 
@@ -124,7 +141,7 @@ def _mapped(uid: int) -> bool:
     return any(inside <= uid < inside + count for inside, _, count in ranges)
 
 
-def _signal_all_of(uid: int, signal_number: int) -> None:
+def signal_all_of(uid: int, signal_number: int) -> None:
     """Send a signal to every process of `uid`, from a child that becomes that user: kill(-1)
     then reaches that user's processes and nothing else."""
     child = os.fork()
@@ -151,11 +168,12 @@ def _confine(limits: Limits, uid: int | None) -> None:
         os.setresuid(uid, uid, uid)
 
 
-def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[str]:
+def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path, template: bool = False) -> list[str]:
     """bwrap's arguments: the file system read-only, what the interpreter needs reachable, the
     hidden folders empty, a private /tmp holding the submission, new namespaces. As root, bwrap
     mounts with root's rights and setpriv then drops to the worker's user for good; otherwise an
-    unprivileged user namespace does the mounting."""
+    unprivileged user namespace does the mounting. For a worker template (as root only), the
+    submissions' parent folder instead of one submission, and root with TEMPLATE_CAPABILITIES."""
     needed = [Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parent)]
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *reachable(needed), "--tmpfs", "/tmp"]
     # a minimal /dev has no GPU: pass NVIDIA's device files through, so CUDA checks run there too
@@ -170,6 +188,8 @@ def bubblewrap_prefix(as_root: bool, hidden: list[Path], workdir: Path) -> list[
     args += ["--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--setenv", "HOME", INSIDE,
              "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
              "--unshare-uts", "--unshare-cgroup-try"]
+    if template:   # root inside, with the capabilities to fork workers as their users
+        return args + ["--cap-drop", "ALL", *[a for cap in TEMPLATE_CAPABILITIES for a in ("--cap-add", cap)]]
     if as_root:
         uid = worker_uid()
         return args + ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",

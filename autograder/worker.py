@@ -16,9 +16,14 @@ from . import calls, wire
 
 
 def main() -> None:
+    serve(os.path.abspath(sys.argv[1]))
+
+
+def serve(folder: str) -> None:
+    """Answer the judge's requests (stdin) on the pipe that was stdout, for the files in `folder`;
+    also where a worker template's forked child starts (autograder/template.py)."""
     channel_in, channel_out = 0, os.dup(1)
     os.dup2(2, 1)  # student prints must never reach the protocol channel
-    folder = os.path.abspath(sys.argv[1])
     sys.path.insert(0, folder)
     os.chdir(folder)
     sys.dont_write_bytecode = True

@@ -120,7 +120,9 @@ def test_printing_fake_results(tmp_path):
 
 @pytest.mark.parametrize("attack,outcome", [
     ("os.kill(os.getppid(), signal.SIGKILL)", "Operation not permitted"),   # another user's process
-    ("os.kill(-1, signal.SIGKILL)", "No such process"),                     # nothing else in its namespace
+    # nothing else in its namespace, or (forked from a worker template) only the template, root's:
+    # the call reaches nothing and the function returns its wrong value
+    ("os.kill(-1, signal.SIGKILL)", ("No such process", "expected")),
     ("os.killpg(0, signal.SIGKILL)", "ended the Python process"),            # only itself
 ])
 def test_killing_or_signalling_the_grader(tmp_path, attack, outcome):
@@ -305,6 +307,57 @@ def test_leftovers_of_a_grading_without_bubblewrap_end_with_it(monkeypatch):
     finally:
         other.kill()
         kept.unlink()
+
+
+CORRECT_KL = "return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)"
+
+
+def test_a_forked_worker_holds_no_capability_and_no_way_to_gain_one(tmp_path):
+    body = ("import os\nstatus = open('/proc/self/status').read()\n"
+            "assert os.getuid() != 0 and 'CapEff:\\t0000000000000000' in status and 'NoNewPrivs:\\t1' in status, status\n"
+            + CORRECT_KL)
+    data, _ = grade(tmp_path, body)
+    assert data["score"] == FULL
+
+
+def test_what_a_submission_leaves_is_gone_before_the_next_one(tmp_path, monkeypatch):
+    """One judge grades submissions one after another, forking their workers from one template
+    (as a batch judge does): each has a user of its own and an IPC namespace of its own, the
+    processes of one are gone before the next starts, and it cannot leave files in /tmp or
+    /dev/shm. After SERIALS submissions the template is replaced."""
+    from autograder import sandbox, template
+
+    monkeypatch.setattr(sandbox, "SERIALS", 2)
+    if template._template is not None:   # a template of its own, from its first submission on
+        template._template.close()
+        template._template = None
+    leave = ("import contextlib, os, subprocess\nfor folder in ('/tmp', '/dev/shm'):\n"
+             "    with contextlib.suppress(OSError):   # bubblewrap's /tmp is root's: not writable\n"
+             "        open(f'{folder}/left-by-{os.getuid()}', 'w').write('x')\n"
+             "subprocess.Popen(['sleep', '331'], start_new_session=True)\n"
+             "import ctypes\nassert ctypes.CDLL(None).shmget(4242, 4096, 0o1666) >= 0   # IPC_CREAT, for all\n"
+             + CORRECT_KL)
+    look = ("import os, glob\nseen = glob.glob('/tmp/left-by-*') + glob.glob('/dev/shm/left-by-*')\n"
+            "others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid() and "
+            "os.stat(f'/proc/{p}').st_uid == os.getuid()]\n"
+            "segments = open('/proc/sysvipc/shm').read().splitlines()[1:]\n"
+            "assert not seen and not others and not segments, (seen, others, segments)\n" + CORRECT_KL)
+    templates = []
+    for i, body in enumerate((leave, look, leave, look)):
+        data, tests = grade(tmp_path / str(i), body)
+        assert data["score"] == FULL, [t["output"] for t in tests.values() if t["status"] != "passed"]
+        templates.append(template._template.process.pid)
+        assert not leftover("sleep 331")
+    assert templates[0] == templates[1] != templates[2] == templates[3]
+
+
+def test_a_template_that_died_is_started_again(tmp_path):
+    from autograder import template
+
+    grade(tmp_path / "first", CORRECT_KL)
+    os.killpg(template._template.process.pid, 9)
+    data, _ = grade(tmp_path / "second", CORRECT_KL)
+    assert data["score"] == FULL
 
 
 def test_no_network(tmp_path):
