@@ -19,6 +19,7 @@ import json
 import os
 import queue
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ import yaml
 from tqdm import tqdm
 
 from . import config, engine, results, runner
+from .sandbox import Sandbox
 
 EXPORT_METADATA = "submission_metadata.yml"
 RECORD = "grading.json"   # next to each results.json: {"key", "report"}
@@ -74,14 +76,18 @@ def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: P
     if not submissions:
         raise config.ConfigError(f"{submissions_dir} holds no submission folders")
 
-    judges: queue.Queue = queue.Queue()
-    for _ in range(jobs):
-        judges.put(JudgeProcess(root, assignment_id, device))
     try:
         files = engine.load_suite(Path(root) / "solutions" / assignment_id).files
         grading = grading_digest(root, assignment, device)
     except Exception:  # noqa: BLE001 - nothing to re-use: the judges say what is wrong, row by row
         files, grading = [], ""
+    # the judges' temporary folders (submission copies, worker templates) go with the batch,
+    # also where a judge had to be killed
+    scratch = Path(tempfile.mkdtemp(prefix="dgm-batch-"))
+    scratch.chmod(0o711)   # workers reach their own folders below it
+    judges: queue.Queue = queue.Queue()
+    for _ in range(jobs):
+        judges.put(JudgeProcess(root, assignment_id, device, scratch))
 
     def grade(item) -> Graded:
         folder, students = item
@@ -110,6 +116,7 @@ def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: P
     finally:
         while not judges.empty():
             judges.get().close()
+        shutil.rmtree(scratch, ignore_errors=True)
     write_csv(csv_path, assignment, graded)
     return graded
 
@@ -117,17 +124,21 @@ def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: P
 class JudgeProcess:
     """A `serve` process, started on first use and again after it died or overran a grading."""
 
-    def __init__(self, root: Path, assignment_id: str, device: str | None):
+    def __init__(self, root: Path, assignment_id: str, device: str | None, scratch: Path):
         self.command = [sys.executable, "-m", "autograder.batch", str(root), assignment_id, device or ""]
+        self.environment = {**os.environ, "TMPDIR": str(scratch)}
         self.process: subprocess.Popen | None = None
 
     def grade(self, folder: Path, out: Path, key: str, budget: float) -> str:
         """Grade one submission into `out` (and its record, under `key`); what went wrong with
         grading itself, or ""."""
+        if self.process is not None and self.process.poll() is not None:   # it died after its last answer
+            self.close()
         if self.process is None:
             self.log = tempfile.TemporaryFile()
             self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=self.log, text=True, start_new_session=True)
+                                            stderr=self.log, text=True, start_new_session=True,
+                                            env=self.environment)
         try:
             self.process.stdin.write(json.dumps({"folder": str(folder), "out": str(out), "key": key}) + "\n")
             self.process.stdin.flush()
@@ -181,15 +192,17 @@ def serve(root: Path, assignment_id: str, device: str | None) -> None:
 
 def grading_digest(root: Path, assignment: config.Assignment, device: str | None) -> str:
     """What verdicts depend on besides the submission: the grader's code, the solution folder
-    (references, checks, known mistakes), torch and sympy, the device, and the assignment's
+    (references, checks, known mistakes), torch, sympy and hypothesis, the device, the protections
+    in force (a weaker sandbox may have let a submission read the references), and the assignment's
     settings but points."""
     digest = hashlib.sha256(" ".join(importlib.metadata.version(p) for p in ("torch", "sympy", "hypothesis")).encode())
+    protections = Sandbox(hidden=[Path(root) / "solutions"]).missing()
     package = Path(__file__).parent
     for folder in (package, Path(root) / "solutions" / assignment.id):
         engine.add_files(digest, folder)
     settings = {name: s.visibility for name, s in assignment.settings().items()}
     digest.update(json.dumps([settings, assignment.timeout, assignment.time_budget, assignment.memory_mb,
-                              device]).encode())
+                              device or engine.default_device(), protections]).encode())
     return digest.hexdigest()
 
 
@@ -204,14 +217,15 @@ def submission_key(grading: str, folder: Path, files: list[str]) -> str:
 
 def reusable(record: Path, key: str, assignment: config.Assignment) -> engine.Report | None:
     """The recorded report of this very grading, re-scored with today's points; None if there is
-    none, or if a check had no points then (its credit is unknown)."""
+    none, if a timeout, a worker's death or the spent budget decided something (another run may
+    differ), or if a check had no points then (its credit is unknown)."""
     try:
         data = json.loads(record.read_text())
-    except (OSError, ValueError):
+        if data.get("key") != key or data["report"].get("time_dependent", True):
+            return None
+        report = engine.Report(**{**data["report"], "results": [engine.CheckResult(**r) for r in data["report"]["results"]]})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):   # no record, or not one of ours
         return None
-    if data.get("key") != key:
-        return None
-    report = engine.Report(**{**data["report"], "results": [engine.CheckResult(**r) for r in data["report"]["results"]]})
     points = assignment.settings()
     for result in report.results:
         if result.max_score <= 0 < points[result.name].points:

@@ -46,6 +46,8 @@ class Report:
     execution_time: float = 0.0
     public_only: bool = False
     notes: list[str] = field(default_factory=list)   # protections that were not in force
+    # a timeout, a worker's death or the spent budget decided something: another run may differ
+    time_dependent: bool = False
 
     @property
     def score(self) -> float:
@@ -170,6 +172,7 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     student = _start(root, assignment, suite.files, submission, device, started)
     try:
         report = judge_for(root, assignment_id, device).grade(student, only)
+        report.time_dependent = bool(student.hung or student.deaths or student.out_of_time())
     finally:
         student.close()
     report.execution_time = time.monotonic() - started

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -95,9 +96,11 @@ class Submission:
     def start(self) -> None:
         """Start the worker, without waiting for its torch import (under a template: start the
         template, if need be; the worker is forked from it when first needed)."""
-        if self.process is not None and self.process.poll() is None:
-            return
-        self.process, self.imported, self.ready = None, set(), False
+        if self.process is not None:
+            if self.process.poll() is None:
+                return
+            self.kill()   # what the ended worker started, and its pipes
+        self.imported, self.ready = set(), False
         self.log = tempfile.TemporaryFile()
         if self.template is not None:
             self.template.start()
@@ -114,18 +117,32 @@ class Submission:
 
     def _wait_until_ready(self) -> None:
         """Block until the worker has imported torch; a failure here is the grader's, not the student's."""
-        if not self.ready:
-            try:
-                if self.process is None:
-                    home = f"{INSIDE}/{self.workdir.name}"
-                    self.process = self.template.spawn(self.workdir, self.sandbox.uid, self.sandbox.limits,
-                                                       self._environment(home), self.log)
-                wire.receive(self.process.stdout.fileno(), STARTUP_TIMEOUT)
-            except (TimeoutError, EOFError, wire.WireError, TemplateError) as error:
-                self.kill()
-                raise GraderError(f"the worker process did not start ({type(error).__name__}): "
-                                  f"{error if isinstance(error, TemplateError) else self._log_tail()}") from None
-            self.ready = True
+        if self.ready:
+            return
+        try:
+            if self.process is None:
+                home = f"{INSIDE}/{self.workdir.name}"
+                self.process = self.template.spawn(self.workdir, self.sandbox.uid, self.sandbox.limits,
+                                                   self._environment(home), self.log)
+            wire.receive(self.process.stdout.fileno(), STARTUP_TIMEOUT)
+        except (TimeoutError, EOFError, wire.WireError, TemplateError) as error:
+            why = f"{type(error).__name__}: {error if isinstance(error, TemplateError) else self._log_tail()}"
+            self.kill()
+            if self.template is not None and not self.template.works:
+                self._without_template(why)
+                return self._wait_until_ready()
+            raise GraderError(f"the worker process did not start ({why})") from None
+        if self.template is not None:
+            self.template.works = True
+        self.ready = True
+
+    def _without_template(self, why: str) -> None:
+        """Where the template cannot start even one worker on this machine (a kernel or bubblewrap
+        without what it needs), exec workers as without it; the reason goes to stderr."""
+        self.template.broken = why
+        print(f"the worker template did not start a worker ({why}); starting workers without it", file=sys.stderr)
+        self.template = None
+        self.start()
 
     def kill(self) -> None:
         """End the worker and everything it started: its process group (an exec'd worker), or every
@@ -140,7 +157,7 @@ class Submission:
                 pass
             try:
                 self.process.wait()
-            except subprocess.TimeoutExpired:   # the template stopped answering: it is restarted
+            except subprocess.TimeoutExpired:   # still root, not yet its user, or the template hangs
                 self.template.stop()
             self.process.stdin.close()
             self.process.stdout.close()

@@ -96,9 +96,9 @@ class Sandbox:
         """After a grading, end every process of the worker's user, and without bubblewrap remove
         its files from the shared temporary folders. Without bubblewrap a process can leave the
         worker's group (setsid) and outlive the grading; under a worker template the process
-        namespace outlives each worker (the template empties its own /tmp). An exec'd bubblewrap
-        needs nothing: its namespace and its private /tmp end with the worker. Not with `nobody`,
-        whom concurrent gradings share."""
+        namespace outlives each worker (its /tmp and /dev/shm are root's: workers write nothing
+        there). An exec'd bubblewrap needs nothing: its namespace and its private /tmp end with the
+        worker. Not with `nobody`, whom concurrent gradings share."""
         if not self.switch_user or self.uid == NOBODY or (self.bubblewrap and not self.uses_template):
             return
         signal_all_of(self.uid, signal.SIGKILL)

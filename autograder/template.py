@@ -6,10 +6,10 @@ Where the judge runs as root with bubblewrap (Gradescope, CI, batch grading on a
 starts instead one template in a bubblewrap sandbox like a worker's (read-only file system, the
 hidden folders empty, no network, its own process namespace), holding nothing but torch and this
 package, and running as root with only the capabilities to change users (CAP_SETUID, CAP_SETGID)
-and to give each worker an IPC namespace of its own (CAP_SYS_ADMIN). For each worker the judge
+and to give each worker IPC and network namespaces of its own (CAP_SYS_ADMIN). For each worker the judge
 sends the submission folder (bound under `sandbox.INSIDE`), its user, limits and environment, and
-the worker's pipes over a control socket; the template forks, and the child enters a new IPC
-namespace, drops to the submission's user (all capabilities gone; bubblewrap set no-new-privileges
+the worker's pipes over a control socket; the template forks, and the child enters new IPC and
+network namespaces, drops to the submission's user (all capabilities gone; bubblewrap set no-new-privileges
 for good), applies the limits and serves the judge exactly as an exec'd worker would
 (`worker.serve`). Every submission has a user of its own (`sandbox.worker_uid`); the judge ends a
 worker by signalling every process of that user. The sandbox's /tmp and /dev/shm are root's, so a
@@ -29,34 +29,40 @@ import socket
 import subprocess
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from . import sandbox as sandboxes
 from .sandbox import INSIDE, Limits
 
 MESSAGE_BYTES = 65536
-CLONE_NEWIPC = 0x08000000
+CLONE_NEWIPC, CLONE_NEWNET = 0x08000000, 0x40000000
 STARTUP_TIMEOUT = 300.0
 
 
 class TemplateError(RuntimeError):
-    """The template did not start or stopped answering."""
+    """The template did not start, or ended."""
 
 
 class Template:
-    """The judge's side: one template process, restarted when it died or served its users."""
+    """The judge's side: one template process, started again when it died or served its users."""
 
     def __init__(self, hidden: list[Path]):
         self.hidden = list(hidden)
         self.root = Path(tempfile.mkdtemp(prefix="dgm-template-"))   # bound at INSIDE
         self.root.chmod(0o711)   # a worker may enter its own folder here, not list the others
         self.process: subprocess.Popen | None = None
-        self.ready = False
-        self.served = 0
+        self.generation = 0   # how often it was started: a worker of an earlier one is gone with it
+        self.served = 0       # submissions admitted to this one: their serials are 0 .. served - 1
+        self.works = False    # whether a template of these settings ever started a worker here
+        self.broken = ""      # why, if it failed before it ever did: workers are exec'd instead
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
         """Start the template if it is not running (without waiting for its torch import)."""
-        if self.process is not None and self.process.poll() is None and self.served < sandboxes.SERIALS:
+        if self.running():
             return
         self.stop()
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -67,13 +73,15 @@ class Template:
                                         stderr=self.log, pass_fds=(theirs.fileno(),), start_new_session=True,
                                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})
         theirs.close()
-        self.ready, self.served = False, 0
+        self.ready = False
+        self.generation += 1
 
     def admit(self) -> int:
-        """A new submission's serial (its user, `sandbox.worker_uid(serial)`); restarts a template
-        that has served all of its users."""
+        """A new submission's serial (its user, `sandbox.worker_uid(serial)`); a template that has
+        served SERIALS submissions is replaced, so that no user recurs in one sandbox."""
         if self.served >= sandboxes.SERIALS:
-            self.start()
+            self.stop()
+            self.served = 0
         self.served += 1
         return self.served - 1
 
@@ -83,38 +91,47 @@ class Template:
     def spawn(self, workdir: Path, uid: int, limits: Limits, environment: dict, log) -> ForkedWorker:
         """Fork a worker serving the submission copy in `workdir` (under this template's root)."""
         self.start()
-        if not self.ready:
-            self._receive(STARTUP_TIMEOUT)
-            self.ready = True
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         message = {"folder": f"{INSIDE}/{workdir.relative_to(self.root)}", "uid": uid,
                    "limits": vars(limits), "environment": environment}
         try:
+            if not self.ready:
+                self._receive(STARTUP_TIMEOUT)
+                self.ready = True
             socket.send_fds(self.control, [json.dumps(message).encode()], [request_read, reply_write, log.fileno()])
             pid = self._receive(STARTUP_TIMEOUT)["pid"]
-        except (OSError, KeyError, TemplateError) as error:
+        except (OSError, KeyError, ValueError, TemplateError) as error:
+            os.close(request_write)
+            os.close(reply_read)
+            tail = self._log_tail()
             self.stop()
-            raise TemplateError(f"the worker template failed ({error}): {self._log_tail()}") from None
+            raise TemplateError(f"the worker template failed ({type(error).__name__}: {error})"
+                                f"{': ' + tail if tail else ''}") from None
         finally:
             os.close(request_read)
             os.close(reply_write)
-        return ForkedWorker(self, pid, uid, os.fdopen(request_write, "wb", 0), os.fdopen(reply_read, "rb", 0))
+        return ForkedWorker(self, self.generation, pid, uid, os.fdopen(request_write, "wb", 0),
+                            os.fdopen(reply_read, "rb", 0))
 
     def _receive(self, timeout: float) -> dict:
+        """The template's next message; TimeoutError, or TemplateError once it has ended."""
+        if self.process is None:
+            raise TemplateError("the worker template is not running")
         ready, _, _ = select.select([self.control], [], [], timeout)
-        data = self.control.recv(MESSAGE_BYTES) if ready else None
+        if not ready:
+            raise TimeoutError
+        data = self.control.recv(MESSAGE_BYTES)
         if not data:
-            self.stop()
-            raise TemplateError(f"the worker template {'did not answer' if data is None else 'ended'}: "
-                                f"{self._log_tail()}")
+            raise TemplateError("the worker template ended")
         return json.loads(data)
 
     def _log_tail(self) -> str:
         self.log.seek(0)
-        return self.log.read()[-500:].decode("utf-8", "replace").strip()
+        return self.log.read()[-1500:].decode("utf-8", "replace").strip()
 
     def stop(self) -> None:
+        """End the template, and with its process namespace every worker it forked."""
         if self.process is not None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -131,23 +148,40 @@ class Template:
 
 class ForkedWorker:
     """A worker forked by the template, seen from the judge as a process: its pipes, its exit
-    code (the template reports it), and its end (a signal to every process of its user)."""
+    code (the template reports it; a worker of a template that ended is gone with it), and its
+    end (a signal to every process of its user)."""
 
-    def __init__(self, template: Template, pid: int, uid: int, stdin, stdout):
-        self.template, self.pid, self.uid, self.stdin, self.stdout = template, pid, uid, stdin, stdout
+    GONE = -signal.SIGKILL   # the exit code of a worker whose template ended
+
+    def __init__(self, template: Template, generation: int, pid: int, uid: int, stdin, stdout):
+        self.template, self.generation, self.pid, self.uid = template, generation, pid, uid
+        self.stdin, self.stdout = stdin, stdout
         self.returncode: int | None = None
 
+    def _template_gone(self) -> bool:
+        return self.template.generation != self.generation or not self.template.running()
+
     def poll(self) -> int | None:
-        if self.returncode is None and select.select([self.template.control], [], [], 0)[0]:
-            self.wait(0)
+        if self.returncode is None:
+            try:
+                self.wait(0)
+            except subprocess.TimeoutExpired:
+                pass
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
+        """Its exit code; subprocess.TimeoutExpired as Popen.wait (30 s when no timeout is given)."""
         if self.returncode is None:
+            if self._template_gone():
+                self.returncode = self.GONE
+                return self.returncode
             try:
                 self.returncode = self.template._receive(30.0 if timeout is None else timeout)["exit"]
-            except (TemplateError, KeyError):
+            except TimeoutError:
                 raise subprocess.TimeoutExpired("worker", timeout) from None
+            except (TemplateError, KeyError, ValueError):
+                self.template.stop()
+                self.returncode = self.GONE
         return self.returncode
 
     def kill(self) -> None:
@@ -157,9 +191,13 @@ class ForkedWorker:
 _template: Template | None = None
 
 
-def template_for(hidden: list[Path]) -> Template:
-    """This process's template for these hidden folders (one at a time: each holds torch)."""
+def template_for(hidden: list[Path]) -> Template | None:
+    """This process's template for these hidden folders (one at a time: each holds torch), or None
+    where a template could not fork even one worker here (workers are then exec'd). Made and used
+    from the main thread: bubblewrap's --die-with-parent follows the thread that started it."""
     global _template
+    if _template is not None and _template.broken:
+        return None
     if _template is None or _template.hidden != list(hidden):
         if _template is not None:
             _template.close()
@@ -192,16 +230,18 @@ def main() -> None:
         control.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
 
 
-def _own_ipc_namespace() -> None:
-    """System V IPC objects and POSIX message queues outlive their processes: each worker gets an
-    IPC namespace of its own, so nothing of one submission's reaches the next."""
+def _own_namespaces() -> None:
+    """System V IPC objects and POSIX message queues outlive their processes, and a socket can
+    outlive its process in flight: each worker gets IPC and network namespaces of its own (no
+    network, as an exec'd worker), so nothing of one submission's reaches the next."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWIPC) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC) failed")
+    if libc.unshare(CLONE_NEWIPC | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC | CLONE_NEWNET) failed")
 
 
 def _become_worker(request: dict, fds: list[int], control: socket.socket) -> None:
     """In the forked child: the submission's pipes, session, folder, limits and user; then serve."""
+    code = 0
     try:
         from . import worker
 
@@ -210,11 +250,15 @@ def _become_worker(request: dict, fds: list[int], control: socket.socket) -> Non
             os.dup2(fd, target)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.setsid()
-        _own_ipc_namespace()
+        _own_namespaces()
         sandboxes._confine(Limits(**request["limits"]), request["uid"])   # the capabilities go here
         os.chdir(request["folder"])   # the worker's own, which root without CAP_DAC_OVERRIDE may not enter
         os.environ.clear()
         os.environ.update(request["environment"])
+    except BaseException:  # noqa: BLE001 - the judge reads why from the log
+        traceback.print_exc()
+        code = 1
+    else:
         worker.serve(request["folder"])
     finally:
-        os._exit(0)
+        os._exit(code)

@@ -360,6 +360,34 @@ def test_a_template_that_died_is_started_again(tmp_path):
     assert data["score"] == FULL
 
 
+def test_a_worker_that_closes_its_channel_and_sleeps(tmp_path):
+    """The judge sees the channel end while the worker lives on: the function loses its checks,
+    the rest of the grading (and, under a template, the template) goes on."""
+    body = "import os, time\nos.closerange(3, 1000)\ntime.sleep(1000)\n" + CORRECT_KL
+    _, tests = grade(tmp_path / "sleeper", body)
+    kl_lost(tests, "ended the Python process")
+    data, _ = grade(tmp_path / "next", CORRECT_KL)
+    assert data["score"] == FULL
+
+
+def test_where_a_template_cannot_start_a_worker_workers_are_exec_d(tmp_path, monkeypatch, capfd):
+    from autograder import sandbox, template
+
+    if template._template is not None:
+        template._template.close()
+        template._template = None
+    # without CAP_SYS_ADMIN the forked child cannot have namespaces of its own
+    monkeypatch.setattr(sandbox, "TEMPLATE_CAPABILITIES", ("CAP_SETUID", "CAP_SETGID"))
+    try:
+        data, _ = grade(tmp_path, CORRECT_KL)
+        assert data["score"] == FULL
+        assert "the worker template did not start a worker" in capfd.readouterr().err
+        assert template.template_for(Sandbox().hidden) is None
+    finally:
+        template._template.close()
+        template._template = None
+
+
 def test_no_network(tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
