@@ -19,7 +19,7 @@ from . import config, results
 
 UV_VERSION = "0.13.9"   # installs Python 3.11 (Ubuntu 22.04 has 3.10, which numpy 2.4 no longer supports)
 # uv's --torch-backend. "cpu", PyTorch's CPU build, by default: Gradescope's standard machines have
-# no GPU, and a grading then peaks at about 530 MiB (benchmarks/memory.py) against about 1,230 MiB
+# no GPU, and a grading then peaks at about 550 MiB (benchmarks/memory.py) against about 1,250 MiB
 # with PyPI's CUDA build, which loads CUDA's libraries even without a GPU: the default container has
 # 768 MB. "auto" takes the CUDA build where setup finds a GPU.
 TORCH_BUILDS = ("cpu", "auto")
