@@ -20,7 +20,6 @@ import os
 import queue
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import yaml
 from tqdm import tqdm
 
 from . import config, engine, results, runner
-from .sandbox import Sandbox
+from .sandbox import Sandbox, end_group
 
 EXPORT_METADATA = "submission_metadata.yml"
 RECORD = "grading.json"   # next to each results.json: {"key", "report"}
@@ -160,11 +159,7 @@ class JudgeProcess:
 
     def close(self) -> None:
         if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+            end_group(self.process)
             self.process = None
 
 

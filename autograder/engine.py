@@ -6,6 +6,7 @@ in a student's folder that has no reference at all.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -103,10 +104,19 @@ class Judge:
     reference, and each check's inputs, expected values and time limit, prepared once (they are
     the same for every student: every draw is seeded)."""
 
-    def __init__(self, root: Path, assignment, folder: Path, suite: Suite, device: str):
-        self.root, self.assignment, self.suite, self.device = Path(root), assignment, suite, device
-        self.reference = Reference(folder, suite.files)
+    def __init__(self, root: Path, assignment, folder: Path, suite: Suite, device: str | None):
+        self.root, self.assignment, self.folder, self.suite = Path(root), assignment, folder, suite
+        self.asked_device = device
         self.prepared: dict[str, tuple] = {}   # check name -> (prepared data, seconds per call)
+
+    # loaded on first use, so that a first grading starts its worker (which imports torch) first
+    @functools.cached_property
+    def reference(self) -> Reference:
+        return Reference(self.folder, self.suite.files)
+
+    @functools.cached_property
+    def device(self) -> str:
+        return self.asked_device or default_device()
 
     def prepare(self, check) -> tuple:
         if check.name not in self.prepared:
@@ -144,8 +154,7 @@ def judge_for(root: Path, assignment_id: str, device: str | None = None) -> Judg
     root = Path(root).resolve()
     key, digest = (str(root), assignment_id, device), _digest(root, assignment_id)
     if key not in _judges or _judges[key][0] != digest:
-        assignment, folder, suite = _load(root, assignment_id)
-        _judges[key] = digest, Judge(root, assignment, folder, suite, device or default_device())
+        _judges[key] = digest, Judge(root, *_load(root, assignment_id), device)
     return _judges[key][1]
 
 
@@ -167,11 +176,11 @@ def grade(root: Path, assignment_id: str, submission: Path, device: str | None =
     """Every check of the assignment, hidden ones included; needs solutions/ under root.
     `only` restricts grading to the checks of these functions and answers."""
     started = time.monotonic()
-    assignment, _, suite = _load(root, assignment_id)
+    judge = judge_for(root, assignment_id, device)
     # started first: on a first grading the worker imports torch while the judge loads the reference
-    student = _start(root, assignment, suite.files, submission, device, started)
+    student = _start(root, judge.assignment, judge.suite.files, submission, device, started)
     try:
-        report = judge_for(root, assignment_id, device).grade(student, only)
+        report = judge.grade(student, only)
         report.time_dependent = bool(student.hung or student.deaths or student.out_of_time())
     finally:
         student.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import calls, wire
-from .sandbox import INSIDE, Sandbox
+from .sandbox import INSIDE, Sandbox, end_group
 from .template import TemplateError, template_for
 
 ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder (release.py)
@@ -148,17 +148,14 @@ class Submission:
         """End the worker and everything it started: its process group (an exec'd worker), or every
         process of its user (a worker forked by the template)."""
         if self.process is not None:
-            try:
-                if self.template is not None:
-                    self.process.kill()
-                else:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait()
-            except subprocess.TimeoutExpired:   # still root, not yet its user, or the template hangs
-                self.template.stop()
+            if self.template is None:
+                end_group(self.process)
+            else:
+                self.process.kill()
+                try:
+                    self.process.wait()
+                except subprocess.TimeoutExpired:   # still root, not yet its user, or the template hangs
+                    self.template.stop()
             self.process.stdin.close()
             self.process.stdout.close()
             self.process = None

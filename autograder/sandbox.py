@@ -51,12 +51,11 @@ class Sandbox:
     limits: Limits = Limits()
     # DGM_BUBBLEWRAP=0 turns bubblewrap off (to debug a worker, or to test the fallback)
     use_bubblewrap: bool = field(default_factory=lambda: os.environ.get("DGM_BUBBLEWRAP", "1") != "0")
+    serial: int = 0   # the submission's number within this judge (its worker template)
 
     @property
     def bubblewrap(self) -> bool:
         return self.use_bubblewrap and bubblewrap_works(os.geteuid() == 0)
-
-    serial: int = 0   # the submission's number within this judge (its worker template)
 
     @property
     def uid(self) -> int:
@@ -139,6 +138,16 @@ def _mapped(uid: int) -> bool:
     except (OSError, ValueError):
         return False
     return any(inside <= uid < inside + count for inside, _, count in ranges)
+
+
+def end_group(process: subprocess.Popen) -> None:
+    """SIGKILL to the group of a process started in a session of its own (which no loop can
+    ignore), then reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def signal_all_of(uid: int, signal_number: int) -> None:

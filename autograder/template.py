@@ -100,7 +100,7 @@ class Template:
                 self._receive(STARTUP_TIMEOUT)
                 self.ready = True
             socket.send_fds(self.control, [json.dumps(message).encode()], [request_read, reply_write, log.fileno()])
-            pid = self._receive(STARTUP_TIMEOUT)["pid"]
+            self._receive(STARTUP_TIMEOUT)["pid"]   # forked
         except (OSError, KeyError, ValueError, TemplateError) as error:
             os.close(request_write)
             os.close(reply_read)
@@ -111,7 +111,7 @@ class Template:
         finally:
             os.close(request_read)
             os.close(reply_write)
-        return ForkedWorker(self, self.generation, pid, uid, os.fdopen(request_write, "wb", 0),
+        return ForkedWorker(self, self.generation, uid, os.fdopen(request_write, "wb", 0),
                             os.fdopen(reply_read, "rb", 0))
 
     def _receive(self, timeout: float) -> dict:
@@ -133,11 +133,7 @@ class Template:
     def stop(self) -> None:
         """End the template, and with its process namespace every worker it forked."""
         if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+            sandboxes.end_group(self.process)
             self.control.close()
             self.process = None
 
@@ -153,8 +149,8 @@ class ForkedWorker:
 
     GONE = -signal.SIGKILL   # the exit code of a worker whose template ended
 
-    def __init__(self, template: Template, generation: int, pid: int, uid: int, stdin, stdout):
-        self.template, self.generation, self.pid, self.uid = template, generation, pid, uid
+    def __init__(self, template: Template, generation: int, uid: int, stdin, stdout):
+        self.template, self.generation, self.uid = template, generation, uid
         self.stdin, self.stdout = stdin, stdout
         self.returncode: int | None = None
 
