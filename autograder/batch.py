@@ -31,6 +31,7 @@ import yaml
 from tqdm import tqdm
 
 from . import config, engine, results, runner
+from .checks import properties
 from .sandbox import Sandbox, end_group
 
 EXPORT_METADATA = "submission_metadata.yml"
@@ -187,7 +188,7 @@ def serve(root: Path, assignment_id: str, device: str | None) -> None:
 
 def grading_digest(root: Path, assignment: config.Assignment, device: str | None) -> str:
     """What verdicts depend on besides the submission: the grader's code, the solution folder
-    (references, checks, known mistakes), torch, sympy and hypothesis, the device, the protections
+    (references, checks, known mistakes), the assignment's public properties, torch, sympy and hypothesis, the device, the protections
     in force (a weaker sandbox may have let a submission read the references), and the assignment's
     settings but points."""
     digest = hashlib.sha256(" ".join(importlib.metadata.version(p) for p in ("torch", "sympy", "hypothesis")).encode())
@@ -195,6 +196,7 @@ def grading_digest(root: Path, assignment: config.Assignment, device: str | None
     package = Path(__file__).parent
     for folder in (package, Path(root) / "solutions" / assignment.id):
         engine.add_files(digest, folder)
+    engine.add_file(digest, Path(root) / "assignments" / assignment.id / properties.PROPERTIES_FILE)
     settings = {name: s.visibility for name, s in assignment.settings().items()}
     digest.update(json.dumps([settings, assignment.timeout, assignment.time_budget, assignment.memory_mb,
                               device or engine.default_device(), protections]).encode())

@@ -23,6 +23,10 @@ def materialize(value):
 
             return fake_device.place(value.tensor.clone())
         return value.tensor.to(value.device)
+    if isinstance(value, wire.ModuleInfo):   # a network, flow layer or density (modules)
+        from . import modules
+
+        return modules.build(value.kind, value.settings, {k: materialize(t) for k, t in value.tensors.items()})
     if isinstance(value, list):
         return [materialize(v) for v in value]
     return value
@@ -74,8 +78,17 @@ def meta_friendly(args):
         torch.distributions.Distribution.set_default_validate_args(previous)
 
 
-def invoke(fn, args: list, kwargs: dict, seed: int, grad_wrt=(), cotangent_seed: int = 0):
-    """Call fn; return (output, grads) where grads[i] is d<output, v>/d args[grad_wrt[i]] or None."""
+MAX_JACOBIAN_ROWS = 4096   # output elements of a Jacobian asked for (one backward pass each)
+
+
+def invoke(fn, args: list, kwargs: dict, seed: int, grad_wrt=(), cotangent_seed: int = 0, jacobian: bool = False):
+    """Call fn; return (output, grads) where grads[i] is d<output, v>/d args[grad_wrt[i]] or None.
+
+    A tuple or list of tensors returned is differentiated as a whole, <output_k, v_k> summed over its
+    tensors (v_k seeded with cotangent_seed + 1009 k). The gradient with respect to a network,
+    layer or list of them (autograder.modules) is that of all their parameters, flattened and
+    concatenated. With jacobian, grads[i] is instead the Jacobian of the first output tensor with
+    respect to the tensor args[grad_wrt[i]], of shape output.shape + input.shape."""
     import torch
 
     from . import fake_device
@@ -84,20 +97,80 @@ def invoke(fn, args: list, kwargs: dict, seed: int, grad_wrt=(), cotangent_seed:
     simulated = any(fake_device.on_fake_device(a) for a in [*args, *kwargs.values()])
     with fake_device.simulation(simulated):   # the copies live where the inputs do
         for i in grad_wrt:
-            args[i] = args[i].detach().clone().requires_grad_(True)
+            if isinstance(args[i], torch.Tensor):
+                args[i] = args[i].detach().clone().requires_grad_(True)
     seed_everything(seed)
     with meta_friendly(args), fake_device.simulation(simulated):
         output = fn(*args, **kwargs)
     grads = None
     if grad_wrt:
-        grads = [None] * len(grad_wrt)
-        if isinstance(output, torch.Tensor) and output.requires_grad and output.device.type != "meta":
-            inputs = [args[i] for i in grad_wrt]
-            found = torch.autograd.grad(output, inputs, cotangent_like(output, cotangent_seed),
+        groups = [leaves(args[i]) for i in grad_wrt]
+        outputs = [(k, o) for k, o in enumerate(output if isinstance(output, (tuple, list)) else [output])
+                   if isinstance(o, torch.Tensor) and o.requires_grad and o.device.type != "meta"]
+        if jacobian:
+            grads = [_jacobian(outputs[0][1], group) if outputs and outputs[0][0] == 0 else None for group in groups]
+        elif outputs:
+            found = torch.autograd.grad([o for _, o in outputs], [t for group in groups for t in group],
+                                        [cotangent_like(o, cotangent_seed + 1009 * k) for k, o in outputs],
                                         allow_unused=True)
-            grads = list(found)
+            grads, at = [], 0
+            for i, group in zip(grad_wrt, groups):
+                part, at = found[at:at + len(group)], at + len(group)
+                grads.append(part[0] if isinstance(args[i], torch.Tensor) else _flat(part, group))
+        else:
+            grads = [None] * len(grad_wrt)
     if simulated:   # tensors on the fake device travel as such (wire.TensorInfo)
         output = fake_device.export(output)
     elif isinstance(output, torch.Tensor):
         output = output.detach()
+    elif isinstance(output, (tuple, list)):
+        output = [o.detach() if isinstance(o, torch.Tensor) else o for o in output]
     return output, grads
+
+
+def leaves(arg) -> list:
+    """The tensors a gradient "with respect to arg" is taken of: the tensor itself, or every
+    parameter of a network, layer or list of them."""
+    import torch
+
+    if isinstance(arg, torch.Tensor):
+        return [arg]
+    if isinstance(arg, torch.nn.Module):
+        return list(arg.parameters())
+    if isinstance(arg, (list, tuple)):
+        return [t for a in arg for t in leaves(a)]
+    raise TypeError(f"cannot differentiate with respect to a {type(arg).__name__}")
+
+
+def zero_gradient(arg):
+    """The gradient with respect to arg where the output does not depend on it."""
+    import torch
+
+    if isinstance(arg, torch.Tensor):
+        return torch.zeros_like(arg)
+    return _flat([None] * len(leaves(arg)), leaves(arg), zeros=True)
+
+
+def _flat(found, group, zeros=False):
+    """Parameters' gradients as one vector, zeros for those the output does not depend on; None
+    when it depends on none of them."""
+    import torch
+
+    if not group or (all(g is None for g in found) and not zeros):
+        return None
+    parts = [(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(found, group)]
+    return torch.cat([p.to(parts[0].dtype) for p in parts])
+
+
+def _jacobian(output, group):
+    """d output / d input, one backward pass per output element."""
+    import torch
+
+    if len(group) != 1 or output.numel() > MAX_JACOBIAN_ROWS:
+        return None
+    (x,) = group
+    rows = []
+    for k in range(output.numel()):
+        (row,) = torch.autograd.grad(output.reshape(-1)[k], x, retain_graph=True, allow_unused=True)
+        rows.append(torch.zeros_like(x) if row is None else row)
+    return torch.stack(rows).reshape(*output.shape, *x.shape) if rows else torch.zeros(*output.shape, *x.shape)

@@ -113,8 +113,8 @@ def reconcile(assignment: Assignment, checks) -> None:
     problems = [f"  check {n!r} has no points in course.yml" for n in names if n not in settings]
     problems += [f"  course.yml gives points to {n!r}, which is not a check of {assignment.id}"
                  for n in settings if n not in names]
-    problems += [f"  {c.name!r} cannot be public: what it compares against is the answer itself"
-                 for c in checks if c.reveals_answer and settings.get(c.name) and
+    problems += [f"  {c.name!r} cannot be public: {c.why_not_public()}"
+                 for c in checks if c.why_not_public() and settings.get(c.name) and
                  settings[c.name].visibility == "public"]
     if problems:
         raise ConfigError(f"course.yml and the checks of {assignment.id} disagree:\n" + "\n".join(problems))

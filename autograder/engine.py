@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import checks as check_kinds
 from . import config
+from .checks import properties
 from .runner import GraderError, Reference, Submission, time_limit
 from .sandbox import Limits, Sandbox
 
@@ -71,10 +72,16 @@ class Suite:
 
 
 def load_suite(solution_folder: Path) -> Suite:
-    spec = importlib.util.spec_from_file_location("_suite", Path(solution_folder) / "checks.py")
+    """The checks of solutions/ASSIGNMENT/checks.py, each property check given its function from
+    assignments/ASSIGNMENT/properties.py or solutions/ASSIGNMENT/properties.py."""
+    solution_folder = Path(solution_folder)
+    spec = importlib.util.spec_from_file_location("_suite", solution_folder / "checks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     suite = Suite(list(module.FILES), list(module.CHECKS))
+    public = solution_folder.parent.parent / "assignments" / solution_folder.name / properties.PROPERTIES_FILE
+    properties.bind(suite.checks, properties.load_library(public),
+                    properties.load_library(solution_folder / properties.PROPERTIES_FILE), str(solution_folder))
     proven = {c.function for c in suite.checks if c.proves_values}
     unproven = sorted({c.function for c in suite.checks} - proven)
     if unproven:
@@ -159,9 +166,10 @@ def judge_for(root: Path, assignment_id: str, device: str | None = None) -> Judg
 
 
 def _digest(root: Path, assignment_id: str) -> str:
-    """course.yml and every file of the assignment's solution folder, names and contents."""
+    """course.yml, every file of the assignment's solution folder and its public properties."""
     digest = hashlib.sha256((root / "course.yml").read_bytes())
     add_files(digest, root / "solutions" / assignment_id)
+    add_file(digest, root / "assignments" / assignment_id / properties.PROPERTIES_FILE)
     return digest.hexdigest()
 
 
@@ -169,6 +177,11 @@ def add_files(digest, folder: Path) -> None:
     """Feed the names and contents of every file under `folder` (bytecode caches aside) to `digest`."""
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def add_file(digest, path: Path) -> None:
+    """Feed one file's contents (or that it is absent) to `digest`."""
+    digest.update(Path(path).read_bytes() + b"\0" if Path(path).is_file() else b"absent\0")
 
 
 def grade(root: Path, assignment_id: str, submission: Path, device: str | None = None,
@@ -208,10 +221,12 @@ def check_public(frozen: Path, submission: Path, only: set[str] | None = None) -
     try:
         report = Report(data["assignment"], public_only=True)
         checks = []
+        library = properties.load_library(Path(submission) / properties.PROPERTIES_FILE)
         for entry in data["checks"]:
             check = check_kinds.from_spec(entry["spec"])
             if only is not None and check.function not in only:
                 continue
+            properties.bind([check], library, {}, str(submission))
             checks.append(check)
             limit = entry.get("time_limit", data["timeout"])
             report.results.append(_run_one(check, entry["points"], "public",

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from . import config, results
+from .checks import properties
 
 UV_VERSION = "0.13.9"   # installs Python 3.11 (Ubuntu 22.04 has 3.10, which numpy 2.4 no longer supports)
 # uv's --torch-backend. "cpu", PyTorch's CPU build, by default: Gradescope's standard machines have
@@ -94,6 +95,9 @@ def build(root: Path, assignment_id: str, out_zip: Path, torch: str = "cpu") -> 
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     archive.write(path, f"course/{path.relative_to(root)}")
+        public_properties = root / "assignments" / assignment_id / properties.PROPERTIES_FILE
+        if public_properties.is_file():
+            archive.write(public_properties, f"course/{public_properties.relative_to(root)}")
     return out_zip
 
 

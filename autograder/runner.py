@@ -35,7 +35,12 @@ def time_limit(reference_seconds: float, cap: float, floor: float = FLOOR_SECOND
 
 
 class StudentError(Exception):
-    """The student's code did not produce an answer; the message is written for the student."""
+    """The student's code did not produce an answer; the message is written for the student.
+    raised: the name of the exception type the student's function raised, if it raised one."""
+
+    def __init__(self, message: str, raised: str | None = None):
+        super().__init__(message)
+        self.raised = raised
 
 
 class WorkerDied(StudentError):
@@ -181,7 +186,7 @@ class Submission:
 
     # -- calls
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
-             cotangent_seed=0, symbols=None) -> Result:
+             cotangent_seed=0, symbols=None, jacobian=False) -> Result:
         if function in self.hung:   # one timeout per function, not one per check
             raise StudentError(self.hung[function])
         if self.out_of_time():
@@ -192,7 +197,8 @@ class Submission:
         try:
             reply = self._exchange({"op": "call", "module": module, "function": function,
                                     "args": encoded_args, "kwargs": encoded_kwargs, "seed": seed,
-                                    "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed},
+                                    "grad_wrt": list(grad_wrt), "cotangent_seed": cotangent_seed,
+                                    "jacobian": jacobian},
                                    limit, f"{function}()")
         except TimeoutError:
             if by_budget:
@@ -206,7 +212,9 @@ class Submission:
                 self.hung[function] = f"{death}; it did so {DEATHS_PER_FUNCTION} times, its other checks were not run"
             raise StudentError(str(death)) from None
         if not reply.get("ok"):
-            raise StudentError(explain_error(reply, function))
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            raised = str(error.get("type"))[:80] if reply.get("stage") == "call" else None
+            raise StudentError(explain_error(reply, function), raised)
         try:
             value = wire.decode(reply.get("value"), symbols)
             grads = reply.get("grads")
@@ -324,15 +332,13 @@ class Reference:
                 for hint, fn in self.mistakes.get(function, [])]
 
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
-             cotangent_seed=0, symbols=None) -> Result:
-        import torch
-
+             cotangent_seed=0, symbols=None, jacobian=False) -> Result:
         fn = getattr(self.modules[module], function)
         started = time.perf_counter()
-        output, grads = calls.invoke(fn, list(args), dict(kwargs or {}), seed, grad_wrt, cotangent_seed)
+        output, grads = calls.invoke(fn, list(args), dict(kwargs or {}), seed, grad_wrt, cotangent_seed, jacobian)
         self.slowest[function] = max(self.slowest.get(function, 0.0), time.perf_counter() - started)
-        if grads is not None:   # an input the output does not depend on has a zero gradient
-            grads = [torch.zeros_like(args[i]) if g is None else g for i, g in zip(grad_wrt, grads)]
+        if grads is not None and not jacobian:   # an input the output does not depend on has a zero gradient
+            grads = [calls.zero_gradient(args[i]) if g is None else g for i, g in zip(grad_wrt, grads)]
         value = wire.decode(wire.encode(output), symbols)
         grads = None if grads is None else [None if g is None else wire.decode_tensor(wire.encode(g)) for g in grads]
         return Result(value, grads)

@@ -1,5 +1,6 @@
 """The wire between judge and worker: length-prefixed JSON, tensors as raw bytes, sympy as trees,
-callable arguments as names from a whitelist of elementwise functions.
+callable arguments as names from a whitelist of elementwise functions, or as descriptions of
+networks, flow layers and densities (`modules`: a kind from a whitelist, settings and tensors).
 
 Nothing here unpickles or evals. The worker side (`encode`) may run next to hostile code, so the
 judge side (`decode`) treats every message as untrusted data: types, dtypes, shapes, sizes and
@@ -14,6 +15,8 @@ import os
 import select
 import struct
 import time
+
+from . import modules
 
 MAX_MESSAGE_BYTES = 256 * 2**20
 MAX_TENSOR_ELEMENTS = 2**26
@@ -92,6 +95,9 @@ def encode(value):
         return {"t": "set", "items": [encode(v) for v in value]}
     if isinstance(value, Elementwise):
         return {"t": "function", "name": value.name, "params": dict(value.params)}
+    if modules.is_described(value):
+        return {"t": "module", "kind": value.kind.name, "settings": dict(value.settings),
+                "tensors": {name: _encode_tensor(t) for name, t in value.tensors().items()}}
     if type(value) is dict:  # e.g. sympy's eigenvals(): {eigenvalue: multiplicity}
         return {"t": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
     sympy_value = _encode_sympy(value)
@@ -188,6 +194,8 @@ def decode(data, symbols: dict | None = None):
         if not isinstance(params, dict):
             raise WireError("malformed function")
         return Elementwise(data.get("name"), params)
+    if kind == "module":
+        return ModuleInfo.decode(data)
     if kind == "sympy":
         return _SympyBuilder(symbols or {}).build(data.get("tree"))
     if kind == "matrix":
@@ -239,6 +247,30 @@ class Elementwise:
     def __repr__(self):
         return {"exp_over": "exp(x / {tau:g})", "relu_plus": "relu(x + {margin:g})"}.get(
             self.name, self.name).format(**self.params)
+
+
+class ModuleInfo:
+    """A decoded description of a network, flow layer or density (autograder.modules), validated
+    against its kind; `calls.materialize` builds the module where its tensors live."""
+
+    def __init__(self, kind: str, settings: dict, tensors: dict):
+        self.kind, self.settings, self.tensors = kind, settings, tensors
+
+    @classmethod
+    def decode(cls, data):
+        try:
+            kind = modules.kind_of(data.get("kind"))
+            settings = kind.check_settings(data.get("settings"))
+        except modules.DescriptionError as error:
+            raise WireError(str(error)) from None
+        shapes, tensors = kind.shapes(settings), data.get("tensors")
+        if not isinstance(tensors, dict) or set(tensors) != set(shapes):
+            raise WireError(f"{kind.name} has the tensors {', '.join(shapes) or 'none'}")
+        decoded = {name: decode_tensor(t) for name, t in tensors.items()}
+        for name, shape in shapes.items():
+            if decoded[name].shape != tuple(shape) or not decoded[name].dtype.startswith(("float", "bfloat")):
+                raise WireError(f"{kind.name}'s {name} must be a floating tensor of shape {tuple(shape)}")
+        return cls(kind.name, settings, decoded)
 
 
 def _finite(v) -> bool:

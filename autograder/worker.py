@@ -69,7 +69,7 @@ def answer(request: dict, folder: str) -> dict:
     try:
         args, kwargs = calls.decode_arguments(request["args"], request["kwargs"])
         output, grads = calls.invoke(fn, args, kwargs, request["seed"], request["grad_wrt"],
-                                     request["cotangent_seed"])
+                                     request["cotangent_seed"], bool(request.get("jacobian")))
     except BaseException as error:  # noqa: BLE001 - student code may raise anything, SystemExit too
         return {"ok": False, "stage": "call", "error": describe(error, folder)}
     try:

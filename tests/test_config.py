@@ -13,7 +13,8 @@ def load_text(tmp_path, text):
     return config.load(path)
 
 
-@pytest.mark.parametrize("assignment_id,points", [("hw1_vae", 38), ("hw2_contrastive", 41.5), ("hw3_gans", 47)])
+@pytest.mark.parametrize("assignment_id,points", [("hw1_vae", 38), ("hw2_contrastive", 41.5), ("hw3_gans", 47),
+                                                        ("hw4_flows_autoregressive", 57.5)])
 def test_the_course_file_is_valid_and_matches_the_checks(assignment_id, points):
     assignment = config.load(ROOT / "course.yml").assignment(assignment_id)
     config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / assignment_id).checks)
@@ -49,6 +50,31 @@ def test_checks_and_settings_must_agree(tmp_path):
     assert "check 'reparameterize: gradient path' has no points in course.yml" in message
     assert "'reparameterize: gradient paths', which is not a check of hw1_vae" in message
     assert "'mc_marginal_likelihood: answer key' cannot be public" in message
+
+
+def test_a_check_whose_property_lives_in_solutions_stays_hidden(tmp_path):
+    """solutions/ASSIGNMENT/properties.py never reaches students, so its checks cannot be public;
+    assignments/ASSIGNMENT/properties.py does, and holds every other property."""
+    text = (ROOT / "course.yml").read_text().replace(
+        '"the order of the K samples does not matter": {points: 1, visibility: hidden}',
+        '"the order of the K samples does not matter": {points: 1, visibility: public}')
+    assignment = load_text(tmp_path, text).assignment("hw1_vae")
+    suite = engine.load_suite(ROOT / "solutions" / "hw1_vae")
+    with pytest.raises(config.ConfigError) as error:
+        config.reconcile(assignment, suite.checks)
+    assert ("'iwae_bound: the order of the K samples does not matter' cannot be public: its property lives in "
+            "solutions/") in str(error.value)
+    public = [c for c in suite.checks if c.kind == "property" and not c.secret]
+    assert public and all(c.function_of_property.__module__.startswith("_properties_assignments_") for c in public)
+
+
+def test_a_property_that_no_file_defines_is_an_error(tmp_path):
+    from autograder.checks import properties
+    from autograder.checks.properties import Property
+
+    check = Property("f: a property", "m", "f", property="no_such_property")
+    with pytest.raises(ValueError, match="no property 'no_such_property'"):
+        properties.bind([check], {}, {}, "hw9")
 
 
 def test_unknown_assignment():

@@ -22,7 +22,7 @@ from conftest import ROOT, make_submission, read_results
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run with -m cuda on one)")]
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
 CPU = "created on the CPU"
 
 
@@ -134,3 +134,20 @@ def test_hw3_mutants_on_cuda(tmp_path):
     assert_fails(results, "generator_loss", sign[1], sign[2])
     assert_fails(results, "discriminator_loss", "device probe", CPU)
     assert_fails(results, "discriminator_loss", "values and gradients", "same device")
+
+
+def test_hw4_mutants_on_cuda(tmp_path):
+    """Networks and layers are rebuilt on CUDA in the worker; tensors left on the CPU fail."""
+    import test_hw4_flows_autoregressive as hw4
+
+    accumulator = mutant(hw4.MUTANTS, "flow_log_prob", "an accumulator on the CPU")
+    conv = mutant(hw4.MUTANTS, "masked_conv2d", "the mask left on the CPU")
+    folder = make_submission(tmp_path / "s", "hw4_flows_autoregressive",
+                             flows={"flow_log_prob": definition(hw4.SIGNATURES, "flow_log_prob", accumulator[0])},
+                             autoregressive={"masked_conv2d": definition(hw4.SIGNATURES, "masked_conv2d", conv[0])})
+    results = grade("hw4_flows_autoregressive", folder, {"flow_log_prob", "masked_conv2d", "affine_coupling"})
+    assert_fails(results, "flow_log_prob", "device probe", CPU)
+    assert_fails(results, "flow_log_prob", "values and gradients", "same device")
+    assert_fails(results, "masked_conv2d", "device probe", CPU)
+    coupling = {n: r for n, r in results.items() if n.startswith("affine_coupling:")}
+    assert all(r.passed for r in coupling.values()), {n: r.message for n, r in coupling.items()}

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder.checks.diagnoses import PREFIX, explain, explain_numbers
+from conftest import ROOT
 
 
 def seeded(*shape, seed=0):
@@ -135,10 +136,11 @@ def test_a_constant_expression_gets_only_a_sign():
 
 def mutant_tables():
     """{assignment: (mutants as (function, mistake), CAUSES, NAMED_BY_THE_CHECK)}, answer-key
-    choices left out: a wrong letter has no cause to name."""
+    choices left out: a wrong letter (a wrong cell of a table or grid) has no cause to name."""
     import test_hw1_mutants as hw1
     import test_hw2_contrastive as hw2
     import test_hw3_gans as hw3
+    import test_hw4_flows_autoregressive as hw4
 
     choice = ("mc_", "invariance_table", *hw3.CHOICE_KEYS)
     return {
@@ -146,6 +148,8 @@ def mutant_tables():
                     hw1.CAUSES, hw1.NAMED_BY_THE_CHECK),
         "hw2_contrastive": ([(f, m) for f, m, *_ in hw2.MUTANTS if not f.startswith(choice)], hw2.CAUSES, hw2.NAMED_BY_THE_CHECK),
         "hw3_gans": ([(f, m) for f, m, *_ in hw3.MUTANTS if not f.startswith(choice)], hw3.CAUSES, hw3.NAMED_BY_THE_CHECK),
+        "hw4_flows_autoregressive": ([(f, m) for f, m, *_ in hw4.MUTANTS if f not in ("receptive_fields", "kl_direction")],
+                                     hw4.CAUSES, {m for m in hw4.NAMED_BY_THE_CHECK if m[0] not in ("receptive_fields", "kl_direction")}),
     }
 
 
@@ -230,6 +234,7 @@ def test_an_expression_undefined_where_it_fails_gets_no_factor():
 def test_the_graders_own_failure_is_not_the_property_s():
     """A grader failure inside a property (a dead worker: GraderError, a RuntimeError) propagates
     instead of being blamed on the student's result."""
+    from autograder.checks import properties
     from autograder.checks.properties import Property
     from autograder.runner import GraderError
 
@@ -238,6 +243,7 @@ def test_the_graders_own_failure_is_not_the_property_s():
             raise GraderError("the worker died")
 
     check = Property("gaussian_kl: a property", "vae", "gaussian_kl", property="kl_nonnegative_zero_at_prior")
+    properties.bind([check], properties.load_library(ROOT / "assignments" / "hw1_vae" / "properties.py"), {}, "hw1")
     with pytest.raises(GraderError):
         check.run(DeadWorker(), None, "cpu")
 

@@ -171,3 +171,20 @@ def test_setup_installs_the_cpu_build_of_torch_unless_asked_otherwise(autograder
     auto = tmp_path / "auto.zip"
     assert cli.main(["--root", str(ROOT), "gradescope", ASSIGNMENT, str(auto), "--torch", "auto"]) == 0
     assert "--torch-backend auto" in setup(auto)
+
+
+@AS_ROOT
+def test_hw4_through_its_zip_reference_full_stub_zero(tmp_path):
+    """hw4's networks, layers and densities cross the wire on Gradescope's layout too."""
+    zip_path = tmp_path / "hw4.zip"
+    assert cli.main(["--root", str(ROOT), "gradescope", "hw4_flows_autoregressive", str(zip_path)]) == 0
+    folder = Path(tempfile.mkdtemp(prefix="autograder-", dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        install(zip_path, folder)
+        full = run_autograder(folder, ROOT / "solutions" / "hw4_flows_autoregressive")
+        assert full["score"] == config.load(ROOT / "course.yml").assignment("hw4_flows_autoregressive").max_points, \
+            {t["name"]: t.get("output") for t in full["tests"] if t["status"] != "passed"}
+        assert run_autograder(folder, ROOT / "assignments" / "hw4_flows_autoregressive")["score"] == 0
+    finally:
+        shutil.rmtree(folder)

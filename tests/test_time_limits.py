@@ -96,6 +96,7 @@ def test_a_failing_property_shrinks_within_a_bounded_number_of_examples():
     function; past SHRINK_EXAMPLES examples the smallest failure found is the verdict. The same
     verdict every time (derandomized), and still a failure that names the property."""
     from autograder import wire
+    from autograder.checks import properties
     from autograder.checks.properties import SHRINK_EXAMPLES, Property
 
     class NegatedKL:
@@ -108,6 +109,7 @@ def test_a_failing_property_shrinks_within_a_bounded_number_of_examples():
             return runner.Result(wire.TensorInfo(value, str(value.dtype)[6:], tuple(value.shape), "cpu"), None)
 
     check = Property("gaussian_kl: a property", "vae", "gaussian_kl", property="kl_nonnegative_zero_at_prior")
+    properties.bind([check], properties.load_library(ROOT / "assignments" / "hw1_vae" / "properties.py"), {}, "hw1")
     verdicts = []
     for _ in range(2):
         NegatedKL.calls = 0

@@ -11,7 +11,7 @@ import pytest
 from autograder import engine
 from conftest import ROOT, make_submission
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
 # Answers whose key is the trivial answer itself: they earn their points, and nothing else does.
 KEY_IS_TRIVIAL = {("hw3_gans", "_zeros"): {"gda_stationary_point"}}   # V(d, g) = dg: (0, 0)
 
@@ -25,6 +25,8 @@ import torch as _torch
 
 
 def _zeros(value, args):
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, _torch.Tensor) for v in value):
+        return type(value)(_torch.zeros_like(v) for v in value)   # a flow layer's (output, log-det), masks
     if isinstance(value, _torch.Tensor):
         return _torch.zeros_like(value)
     if isinstance(value, _sympy.MatrixBase):
@@ -35,6 +37,8 @@ def _zeros(value, args):
 
 
 def _noise(value, args):
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, _torch.Tensor) for v in value):
+        return type(value)(_torch.randn_like(v) for v in value)
     if isinstance(value, _torch.Tensor):
         return _torch.randn_like(value)
     if isinstance(value, _sympy.MatrixBase):

@@ -70,6 +70,60 @@ def test_unknown_or_malformed_functions_are_rejected(data, fragment):
         wire.decode(data)
 
 
+def rebuilt(module):
+    """A described module after a round trip through JSON, as the worker rebuilds it."""
+    import json
+
+    from autograder import calls
+
+    return calls.materialize(wire.decode(json.loads(json.dumps(wire.encode(module)))))
+
+
+@pytest.mark.parametrize("recipe", [
+    {"module": "mlp", "sizes": [3, 8, 8, 3], "activation": "relu", "output": "tanh"},
+    {"module": "affine", "dim": 3}, {"module": "linear", "dim": 3}, {"module": "flip"},
+    {"module": "leaky_relu", "slope": 0.3}, {"module": "normal", "dim": 3},
+    {"module": "mixture", "dim": 3, "components": 4}])
+def test_networks_layers_and_densities_cross_as_descriptions(recipe):
+    from autograder import modules
+
+    module = modules.draw(recipe, "float64", 7, "cpu")
+    back = rebuilt(module)
+    assert type(back) is type(module) and repr(back) == repr(module)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    expected, got = module(x), back(x)
+    for a, b in zip(expected, got) if isinstance(expected, tuple) else [(expected, got)]:
+        assert torch.equal(a, b)
+    if module.kind.role == "layer":   # a layer's log-determinant is log|det| of its Jacobian
+        jacobian = torch.autograd.functional.jacobian(lambda v: module(v)[0], x[:1])[0, :, 0, :]
+        assert torch.allclose(expected[1][0], torch.linalg.slogdet(jacobian).logabsdet)
+    if module.kind.role == "density":   # a target density is a constant, not something to train
+        assert not any(p.requires_grad for p in back.parameters())
+
+
+def module_data(**changes):
+    from autograder import modules
+
+    data = wire.encode(modules.draw({"module": "mlp", "sizes": [2, 4, 2]}, "float32", 1, "cpu"))
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize("data,fragment", [
+    (module_data(kind="os.system"), "unknown module kind"),
+    (module_data(kind=["mlp"]), "unknown module kind"),
+    (module_data(settings={"sizes": [2, 4, 2], "activation": "eval"}), "activation must be one of"),
+    (module_data(settings={"sizes": [2, 10**9]}), "an integer in"),
+    (module_data(settings={"sizes": [2, 4, 2], "extra": 1}), "takes the settings"),
+    (module_data(settings="sizes"), "takes the settings"),
+    (module_data(tensors={}), "has the tensors"),
+    (module_data(tensors={"weight0": {"t": "tensor", "dtype": "float32", "shape": [3, 3], "device": "cpu", "data": None},
+                          "bias0": {}, "weight1": {}, "bias1": {}}), "malformed|unsupported|must be a floating tensor"),
+])
+def test_malformed_module_descriptions_are_rejected(data, fragment):
+    with pytest.raises(wire.WireError, match=fragment):
+        wire.decode(data)
+
+
 def test_deep_expressions_are_rejected():
     tree = ["Symbol", "x"]
     for _ in range(wire.MAX_SYMPY_DEPTH + 5):

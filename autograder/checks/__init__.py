@@ -53,6 +53,10 @@ class Check:
         return {"kind": self.kind, "name": self.name, "module": self.module,
                 "function": self.function, "params": self.params}
 
+    def why_not_public(self) -> str | None:
+        """Why course.yml may not make this check public (None: it may)."""
+        return "what it compares against is the answer itself" if self.reveals_answer else None
+
     def prepare(self, reference, device: str):
         return None
 
@@ -65,10 +69,10 @@ class Check:
 
 
 def registry() -> dict[str, type[Check]]:
-    from . import choice, numeric, properties, sampling, symbolic
+    from . import choice, grids, numeric, properties, raises, sampling, symbolic
 
     kinds = {}
-    for module in (numeric, sampling, properties, symbolic, choice):
+    for module in (numeric, sampling, properties, symbolic, choice, grids, raises):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Check) and value is not Check:
                 kinds[value.kind] = value

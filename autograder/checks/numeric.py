@@ -11,7 +11,10 @@ from .tensors import describe_case, make_input, make_inputs, mismatch, project_t
 class MatchesReference(Check):
     """Same values (or, with compare="structure", the same shape, dtype and device) and the same
     vector-Jacobian products as the reference, case by case. With any_dtype, a result of any
-    floating dtype is accepted (for functions of plain Python numbers)."""
+    floating dtype is accepted (for functions of plain Python numbers). A function that returns a
+    tuple or list of tensors is compared item by item ("outputs" names them: a flow layer's
+    output and log-determinant); "grad_wrt" may name an argument that is a network, a flow layer
+    or a list of them (autograder.modules): its parameters' gradient is compared."""
 
     kind = "matches_reference"
 
@@ -26,10 +29,10 @@ class MatchesReference(Check):
             result = self.call(reference, *args, kwargs=kwargs, **self._options(case))
             data = {"args": [wire.encode(a) for a in args],
                     "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
-                    "value": result.value.encode(),
+                    "value": wire.encode(result.value),
                     "grads": [g.encode() for g in result.grads or []]}
             mistakes = [m for m in reference.mistaken_values(self.function, args, kwargs, seed=case["seed"])
-                        if self._differs(wire.decode_tensor(m["value"]), result.value, case)]
+                        if self._differs(wire.decode(m["value"]), result.value, case)]
             if mistakes and self.proves_values:   # for the diagnoses of wrong values
                 data["mistakes"] = mistakes
             prepared.append(data)
@@ -52,7 +55,7 @@ class MatchesReference(Check):
                 if matched:
                     break
                 continue
-            expected = wire.decode_tensor(data["value"])
+            expected = wire.decode(data["value"])
             problem = self._value_problem(result.value, expected, values, case, _named(names, args, kwargs), data)
             for i, grad in zip(self.params.get("grad_wrt", []), data["grads"]):
                 if problem:
@@ -70,6 +73,9 @@ class MatchesReference(Check):
     def _differs(self, mistaken, expected, case) -> bool:
         """Whether a known mistake gives another result than the reference in this case (one
         that coincides with it, in a batch of one or at beta = 1, names no mistake)."""
+        if isinstance(expected, list):
+            return not isinstance(mistaken, list) or len(mistaken) != len(expected) or any(
+                self._differs(m, e, case) for m, e in zip(mistaken, expected))
         return mismatch(mistaken, expected, "", True, self.params.get("any_dtype", False)) is not None
 
     def _options(self, case):
@@ -79,15 +85,35 @@ class MatchesReference(Check):
     def _value_problem(self, value, expected, values, case, inputs, data):
         """The student's result against the reference's, with its likely cause. A verified cause
         of a wrong shape (a row left out, a reduction missing) replaces the guess about shapes."""
+        if isinstance(expected, list):
+            return self._items_problem(value, expected, values, case, inputs, data)
+        return self._item_problem(value, expected, "the result", values, case, inputs, _mistakes(data))
+
+    def _item_problem(self, value, expected, what, values, case, inputs, mistakes):
         any_dtype = self.params.get("any_dtype", False)
-        problem = mismatch(value, expected, "the result", values, any_dtype)
+        problem = mismatch(value, expected, what, values, any_dtype)
         if not problem or not values:
             return problem
         dtype = "float32" if any_dtype else case["dtype"]   # any_dtype compares at float32's tolerance
-        cause = diagnoses.explain(_tensor(value), expected.tensor, dtype, inputs, _mistakes(data))
+        cause = diagnoses.explain(_tensor(value), expected.tensor, dtype, inputs, mistakes)
         if cause and isinstance(value, wire.TensorInfo) and value.shape != expected.shape:
-            problem = mismatch(value, expected, "the result", values, any_dtype, shape_hint=False)
+            problem = mismatch(value, expected, what, values, any_dtype, shape_hint=False)
         return problem + cause
+
+    def _items_problem(self, value, expected, values, case, inputs, data):
+        """A tuple or list of results, item by item, each with the known mistakes' same item."""
+        names = self.params.get("outputs") or [f"item {k + 1}" for k in range(len(expected))]
+        if not isinstance(value, list) or len(value) != len(expected):
+            got = f"a sequence of {len(value)} items" if isinstance(value, list) else f"a {type(value).__name__}"
+            return f"the result is {got}, expected a tuple of {len(expected)} tensors ({', '.join(names)})"
+        mistakes = [(m["hint"], wire.decode(m["value"])) for m in data.get("mistakes", [])]
+        for k, (item, item_expected) in enumerate(zip(value, expected)):
+            known = [(hint, m[k].tensor) for hint, m in mistakes
+                     if isinstance(m, list) and len(m) == len(expected) and isinstance(m[k], wire.TensorInfo)]
+            problem = self._item_problem(item, item_expected, f"the result's {names[k]}", values, case, inputs, known)
+            if problem:
+                return problem
+        return None
 
     def _grad_problem(self, result, index, expected, names, values, case, args, kwargs):
         """The student's gradient against the reference's. An input that the result does not
@@ -100,7 +126,7 @@ class MatchesReference(Check):
         returns the same values for every valid input, and its gradient has no radial part), and
         only the tangent part moves the inputs along the surface, so only it is determined by the
         function's values there."""
-        name = names[index]
+        name = names[index] if hasattr(args[index], "shape") else f"the parameters of {names[index]}"
         position = self.params["grad_wrt"].index(index)
         grads = result.grads or []
         actual = grads[position] if position < len(grads) else None
@@ -145,6 +171,9 @@ def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:
     batch of one whose loss is 0, one sample whose bound is its log-weight, zero steps."""
     import torch
 
+    if isinstance(expected, list):
+        return any(informative(e, [], args) for e in expected if isinstance(e, wire.TensorInfo)) or any(
+            bool((wire.decode_tensor(g).tensor != 0).any()) for g in grads)
     value = expected.tensor
     if value is None:
         return False
@@ -156,6 +185,18 @@ def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:
     if any(a.numel() == flat.numel() and torch.equal(a.to(value.dtype), flat) for a in inputs):
         return False
     return bool((value != 0).any()) or any(bool((wire.decode_tensor(g).tensor != 0).any()) for g in grads)
+
+
+def _structure_problem(value, expected, what, any_device=False):
+    """Shape and dtype (and, unless any_device, the device) of a result or of each item of a tuple."""
+    if isinstance(expected, list):
+        if not isinstance(value, list) or len(value) != len(expected):
+            return f"{what} is not a tuple of {len(expected)} tensors"
+        return next((p for p in (_structure_problem(v, e, f"{what}, item {k + 1},", any_device)
+                                 for k, (v, e) in enumerate(zip(value, expected))) if p), None)
+    if any_device and isinstance(value, wire.TensorInfo):
+        expected = wire.TensorInfo(None, expected.dtype, expected.shape, value.device)
+    return mismatch(value, expected, what, values=False)
 
 
 class MetaProbe(Check):
@@ -183,7 +224,9 @@ class MetaProbe(Check):
         # The expected shape and dtype, from the reference on CPU zeros: the judge need not pay
         # for loading meta kernels.
         value = self.call(reference, *self._args("cpu")).value
-        return {"t": "tensor", "dtype": value.dtype, "shape": list(value.shape), "device": "meta", "data": None}
+        items = value if isinstance(value, list) else [value]   # a tuple: its tensors, each on meta
+        meta = [{"t": "tensor", "dtype": v.dtype, "shape": list(v.shape), "device": "meta", "data": None} for v in items]
+        return {"t": "list", "items": meta} if isinstance(value, list) else meta[0]
 
     def _args(self, device="meta", data=False):
         """The arguments on `device`: zeros, or with data, seeded values in [0.25, 0.75] (valid
@@ -203,20 +246,30 @@ class MetaProbe(Check):
         return tensors + [make_input(r, "float32", 0, on) for r in self.params.get("extra_args", [])]
 
     def run(self, student, prepared, device):
-        expected = wire.decode_tensor(prepared)
+        expected = wire.decode(prepared)
         try:
             result = self.call(student, *self._args())
         except StudentError as error:
             verdict = self._device_error(str(error))
             return verdict or self._on_data(student, expected, device)   # meta tensors cannot decide
-        problem = mismatch(result.value, expected, "the result on meta inputs", values=False)
+        problem = _structure_problem(result.value, expected, "the result on meta inputs")
         return Verdict(problem is None, problem or "follows the inputs' device")
+
+    @property
+    def carries_modules(self) -> bool:
+        """Whether an argument is a network, layer or density (or a list of them): the simulated
+        GPU holds tensors only, so such a probe runs on meta tensors or on CUDA."""
+        def module(recipe):
+            return "module" in recipe or any(module(r) for r in recipe.get("list", []))
+        return any(module(r) for r in self.params.get("extra_args", []))
 
     def _on_data(self, student, expected, device):
         """The probe on inputs with data: on CUDA when grading there, else on the simulated GPU."""
         from ..calls import FAKE_DEVICE
 
         gpu = device if device.startswith("cuda") else FAKE_DEVICE
+        if gpu == FAKE_DEVICE and self.carries_modules:
+            return self._on_cpu(student, "(networks and layers cannot be placed on the simulated GPU)")
         where = "CUDA" if gpu != FAKE_DEVICE else "a simulated GPU"
         try:
             result = self.call(student, *self._args(gpu, data=True))
@@ -226,12 +279,11 @@ class MetaProbe(Check):
             verdict = self._device_error(text) if gpu != FAKE_DEVICE or "raised DeviceMismatch:" in text else None
             return verdict or self._on_cpu(student, text)
         value = result.value
-        if isinstance(value, wire.TensorInfo) and value.device.split(":")[0] != gpu.split(":")[0]:
-            return Verdict(False, f"{self.CPU_MESSAGE}\n  the result is on {value.device} while the "
-                                  f"inputs were on {where}")
-        if isinstance(value, wire.TensorInfo):
-            expected = wire.TensorInfo(None, expected.dtype, expected.shape, value.device)
-        problem = mismatch(value, expected, f"the result on {where}", values=False)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, wire.TensorInfo) and item.device.split(":")[0] != gpu.split(":")[0]:
+                return Verdict(False, f"{self.CPU_MESSAGE}\n  the result is on {item.device} while the "
+                                      f"inputs were on {where}")
+        problem = _structure_problem(value, expected, f"the result on {where}", any_device=True)
         return Verdict(problem is None, problem or f"follows the inputs' device (checked on {where}: "
                                                    "the function does not run on meta tensors)")
 

@@ -2,8 +2,17 @@
 the worker, and the judge decides whether the property holds. Derandomized, so a submission
 gets the same examples, the same shrunk counterexample and the same verdict every time.
 Shrinking is bounded (SHRINK_EXAMPLES): a wrong submission costs a few calls more than a right one,
-not hundreds, and is shown the smallest counterexample found by then."""
+not hundreds, and is shown the smallest counterexample found by then.
+
+The properties themselves live next to their assignment, in a file PROPERTIES_FILE holding a dict
+PROPERTIES (name -> function(call, data)): `assignments/ASSIGNMENT/properties.py` is part of what
+students read and run in their local check; `solutions/ASSIGNMENT/properties.py`, optional, holds
+properties that must stay hidden, and a check using one of those can only be hidden. The helpers
+below (expect, tensor, close, scalar) are the toolkit those files share."""
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 from .. import wire
 from ..runner import GraderError, StudentError
@@ -22,12 +31,88 @@ class _Abort(BaseException):
     """Raised through hypothesis, which catches only Exception, to stop at once."""
 
 
+PROPERTIES_FILE = "properties.py"
+
+
+def load_library(path: Path) -> dict:
+    """The PROPERTIES of a properties file (name -> function), or {} where there is no such file."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    spec = importlib.util.spec_from_file_location(f"_properties_{path.parent.parent.name}_{path.parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.PROPERTIES)
+
+
+def bind(checks, public: dict, hidden: dict, where: str) -> None:
+    """Give each property check its function: from the public library, or the hidden one (which
+    makes the check hidden-only). A property that neither holds is an error naming `where`."""
+    both = set(public) & set(hidden)
+    if both:
+        raise ValueError(f"{where}: {', '.join(sorted(both))} defined both in assignments/ and in solutions/")
+    for check in checks:
+        if isinstance(check, Property):
+            name = check.params["property"]
+            if name not in public and name not in hidden:
+                raise ValueError(f"{where}: no property {name!r} (used by {check.name!r}) in {PROPERTIES_FILE}")
+            check.function_of_property = public.get(name) or hidden[name]
+            check.secret = name in hidden
+
+
+# ---------------------------------------------------------------- the properties' toolkit
+
+def expect(condition, message, *args, **kwargs):
+    """Fail the property with `message`, and the inputs (args, kwargs) when given."""
+    if not condition:
+        raise PropertyFailed(f"{message}\n  on {describe(args, kwargs)}" if args or kwargs else message)
+
+
+def tensor(data, shape, low, high, dtype="float64"):
+    """A float tensor of `shape` with elements drawn by hypothesis in [low, high]."""
+    import numpy as np
+    import torch
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    floats = st.floats(low, high, allow_nan=False, width=64)
+    array = data.draw(arrays(np.float64, shape, elements=floats))
+    return torch.from_numpy(array).to(getattr(torch, dtype))
+
+
+def close(a, b, rtol=1e-9) -> bool:
+    return abs(float(a) - float(b)) <= rtol * max(1.0, abs(float(b)))
+
+
+def scalar(value, function, *args):
+    """value, after failing the property unless it is 0-d."""
+    expect(value.dim() == 0, f"{function} must return a scalar, got shape {tuple(value.shape)}", *args)
+    return value
+
+
 class Property(Check):
-    """params: "property" (a name in autograder.properties), "max_examples", and, for answers
+    """params: "property" (a name in the assignment's PROPERTIES), "max_examples", and, for answers
     given as sympy expressions, "symbols" ({name: domain}): the function is then called once with
-    the symbols, and the property's calls get the answer evaluated at the numbers they pass."""
+    the symbols, and the property's calls get the answer evaluated at the numbers they pass.
+    Otherwise the property's `call(...)` returns a tensor, a list of tensors for a tuple, or with
+    "returns": "value" any value the wire carries; `call.jacobian(..., wrt=i)` returns the result
+    and the Jacobian of its first tensor with respect to argument i. With "proves_values": true,
+    the property compares values that trivial code cannot match (a key or a reference would not
+    do: many answers are right), so it counts as a check of values (engine.gate)."""
 
     kind = "property"
+    function_of_property = None   # set by bind(), from the assignment's properties files
+    secret = False                # the property lives in solutions/: the check can only be hidden
+
+    @property
+    def proves_values(self):
+        return bool(self.params.get("proves_values", False))
+
+    def why_not_public(self):
+        if self.secret:
+            return (f"its property lives in solutions/, which students never get (move "
+                    f"{self.params['property']} to assignments/ASSIGNMENT/{PROPERTIES_FILE} to make it public)")
+        return super().why_not_public()
 
     @property
     def computes_sympy(self):
@@ -36,9 +121,9 @@ class Property(Check):
     def run(self, student, prepared, device):
         from hypothesis import HealthCheck, given, settings, strategies as st
 
-        from ..properties import PROPERTIES
-
-        prop = PROPERTIES[self.params["property"]]
+        prop = self.function_of_property
+        if prop is None:
+            raise GraderError(f"{self.name}: its property {self.params['property']!r} was not loaded (checks.properties.bind)")
         if "symbols" in self.params:
             call = self._symbolic_call(student)
         else:
@@ -84,19 +169,7 @@ class Property(Check):
         return Verdict(True, "holds on every generated example")
 
     def _tensor_call(self, student):
-        def call(*args, **kwargs):
-            try:
-                value = self.call(student, *args, kwargs=kwargs).value
-            except StudentError as error:
-                # The student's exception already says what broke; shrinking the input by calling
-                # again would mostly spend time (and, for a hang or crash, a lot of it).
-                raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
-            if not isinstance(value, wire.TensorInfo) or value.tensor is None:
-                raise PropertyFailed(f"{self.function}() returned a {type(value).__name__}, "
-                                     f"expected a tensor, on {describe(args, kwargs)}")
-            return value.tensor
-
-        return call
+        return _Call(self, student)
 
     def _symbolic_call(self, student):
         from .symbolic import evaluate, make_symbols
@@ -116,6 +189,43 @@ class Property(Check):
             return values
 
         return call
+
+
+class _Call:
+    """The student's function as a property calls it: results as tensors, errors as verdicts."""
+
+    def __init__(self, check, student):
+        self.check, self.student = check, student
+
+    def __call__(self, *args, **kwargs):
+        return self._result(self._call(args, kwargs).value, args, kwargs)
+
+    def jacobian(self, *args, wrt: int = 0, **kwargs):
+        """(result, d first output / d args[wrt]); a result that no gradient reaches fails."""
+        result = self._call(args, kwargs, grad_wrt=[wrt], jacobian=True)
+        found = (result.grads or [None])[0]
+        if found is None or found.tensor is None:
+            raise PropertyFailed(f"no gradient of {self.check.function}() reaches its argument {wrt + 1}: the "
+                                 "result must be computed with differentiable torch operations (no .detach(), "
+                                 f".item(), numpy or no_grad), on {describe(args, kwargs)}")
+        return self._result(result.value, args, kwargs), found.tensor
+
+    def _call(self, args, kwargs, **options):
+        try:
+            return self.check.call(self.student, *args, kwargs=kwargs, **options)
+        except StudentError as error:
+            # The student's exception already says what broke; shrinking the input by calling
+            # again would mostly spend time (and, for a hang or crash, a lot of it).
+            raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
+
+    def _result(self, value, args, kwargs):
+        if self.check.params.get("returns") == "value":
+            return value
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(v, wire.TensorInfo) and v.tensor is not None for v in items):
+            raise PropertyFailed(f"{self.check.function}() returned a {type(value).__name__}, expected "
+                                 f"{'tensors' if isinstance(value, list) else 'a tensor'}, on {describe(args, kwargs)}")
+        return [v.tensor for v in items] if isinstance(value, list) else value.tensor
 
 
 def describe(args, kwargs) -> str:

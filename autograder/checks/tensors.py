@@ -12,16 +12,31 @@ TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-12), "bfloat16": (2e
 
 def make_input(recipe, dtype: str, seed: int, device: str):
     """A recipe is {"normal": shape, "scale": s, "shift": m}, {"uniform": shape, "low": a,
-    "high": b}, {"value": literal} or {"function": name, **parameters} (a wire.Elementwise);
+    "high": b}, {"value": literal}, {"function": name, **parameters} (a wire.Elementwise),
+    {"module": kind, **settings} (a network, flow layer or density: autograder.modules),
+    {"list": [recipe, ...]}, {"tensor": nested list} (exactly these values), {"permutation": n}
+    (1..n in a random order, int64) or {"integers": shape, "low": a, "high": b} (int64 in [a, b]);
     "unit_rows": true scales a drawn tensor's rows (along the last dimension) to unit norm.
-    Tensors are drawn in float64 on the CPU, then cast."""
+    Floating tensors are drawn in float64 on the CPU, then cast to dtype."""
     import torch
 
     if "value" in recipe:
         return recipe["value"]
     if "function" in recipe:
         return wire.Elementwise(recipe["function"], {k: v for k, v in recipe.items() if k != "function"})
+    if "module" in recipe:
+        from .. import modules
+
+        return modules.draw(recipe, dtype, seed, device)
+    if "list" in recipe:
+        return [make_input(r, dtype, seed + 1000 * (i + 1), device) for i, r in enumerate(recipe["list"])]
+    if "tensor" in recipe:
+        return torch.tensor(recipe["tensor"], dtype=getattr(torch, recipe.get("dtype", dtype)), device=device)
     generator = torch.Generator().manual_seed(seed)
+    if "permutation" in recipe:
+        return (torch.randperm(recipe["permutation"], generator=generator) + 1).to(device)
+    if "integers" in recipe:
+        return torch.randint(recipe["low"], recipe["high"] + 1, recipe["integers"], generator=generator).to(device)
     if "normal" in recipe:
         t = torch.randn(recipe["normal"], generator=generator, dtype=torch.float64)
         t = t * recipe.get("scale", 1.0) + recipe.get("shift", 0.0)
@@ -51,7 +66,7 @@ def project_to_constraint(recipe: dict, gradient: wire.TensorInfo, point) -> wir
 
 
 def describe_case(case: dict, arg_names: list[str], args) -> str:
-    parts = [f"{n} of shape {tuple(a.shape)}" if hasattr(a, "shape") else f"{n} = {a!r}"
+    parts = [f"{n} of shape {tuple(a.shape)}" if hasattr(a, "shape") and not callable(a) else f"{n} = {a!r}"
              for n, a in zip(arg_names, args)]
     parts += [f"{k} = {v['value']!r}" for k, v in case.get("kwargs", {}).items() if "value" in v]
     return f"{case['dtype']} inputs: {', '.join(parts)}"
@@ -94,8 +109,10 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     bad_finite = torch.isfinite(a) != torch.isfinite(b)
     if bad_finite.any():
         index = _index(bad_finite)
-        return (f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} "
-                "(an overflow? prefer stable forms: softplus, logsigmoid, logsumexp)")
+        hint = ("a log or square root of a negative number, or inf - inf after an overflow?"
+                if a[index].isnan() and not b[index].isnan()
+                else "an overflow? prefer stable forms: softplus, logsigmoid, logsumexp")
+        return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} ({hint})"
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     finite = torch.isfinite(b)
     scale = max(1.0, b[finite].abs().max().item()) if finite.any() else 1.0

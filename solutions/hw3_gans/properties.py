@@ -1,4 +1,4 @@
-"""Properties of hw3_gans's answers and functions.
+"""Hidden properties of hw3_gans (graded, never in the students' folder; their checks can only be hidden).
 
 Expectations under two unit Gaussians p0 = N(0, 1) and p1 = N(m, 1) are taken on quantile
 samples (x_i = mean + Phi^-1((i + 1/2) / n)): deterministic, and accurate to about 1e-5, so the
@@ -9,40 +9,9 @@ import math
 
 from hypothesis import strategies as st
 
-from ..checks.properties import PropertyFailed
+from autograder.checks.properties import expect
 
 SAMPLES = 20001
-
-
-def expect(condition, message):
-    if not condition:
-        raise PropertyFailed(message)
-
-
-def gda_eigenvalue_modulus(call, data):
-    alpha = data.draw(st.floats(0.01, 20.0))
-    values = call(alpha)
-    expect(values and all(v is not None for v in values), f"the eigenvalues are not finite at alpha = {alpha}")
-    expect(all(abs(v) > 1 for v in values),
-           f"at alpha = {alpha} the eigenvalues {values} do not all have modulus above 1, but the "
-           f"simultaneous update expands every vector by sqrt(1 + alpha^2) = {math.sqrt(1 + alpha * alpha):.6g}")
-
-
-def trajectory_norm_growth(call, data):
-    import torch
-
-    d0, g0 = data.draw(st.floats(-3, 3)), data.draw(st.floats(-3, 3))
-    d0 = d0 if abs(d0) + abs(g0) > 0.1 else 1.0
-    alpha, steps = data.draw(st.floats(0.01, 1.0)), data.draw(st.integers(1, 12))
-    path = call(d0, g0, alpha, steps)
-    where = f"for d0 = {d0}, g0 = {g0}, alpha = {alpha}, steps = {steps}"
-    expect(tuple(path.shape) == (steps + 1, 2), f"expected shape ({steps + 1}, 2), got {tuple(path.shape)} {where}")
-    norms = path.double().norm(dim=1)
-    ratios = norms[1:] / norms[:-1]
-    expected = math.sqrt(1 + alpha * alpha)
-    expect(torch.allclose(ratios, torch.full_like(ratios, expected), rtol=1e-5),
-           f"the norm of (d, g) must grow by exactly sqrt(1 + alpha^2) = {expected:.6g} per step; "
-           f"got ratios {[round(r, 6) for r in ratios.tolist()]} {where} (are both updates simultaneous?)")
 
 
 def quantile_samples(mean: float):
@@ -93,5 +62,4 @@ def jsd_of_two_gaussians(call, data):
            f"be close to the JSD {expected:.6f} (numerical integration), got {estimate:.6f}")
 
 
-PROPERTIES = {f.__name__: f for f in (gda_eigenvalue_modulus, trajectory_norm_growth,
-                                      discriminator_loss_at_optimum, jsd_of_two_gaussians)}
+PROPERTIES = {f.__name__: f for f in (discriminator_loss_at_optimum, jsd_of_two_gaussians)}

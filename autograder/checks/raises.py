@@ -1,0 +1,43 @@
+"""Checks that a function rejects invalid arguments with the documented exception."""
+from __future__ import annotations
+
+from ..runner import StudentError
+from . import Check, Verdict
+from .tensors import make_input
+
+
+class Raises(Check):
+    """params: "cases" (each {"args": [recipes], "why": what is invalid}) and "error" (the name of
+    the exception type asked for, e.g. "ValueError"; subclasses are not told apart). Passes when
+    every case raises that exception. Code that always raises it passes too: like every check
+    that does not compare values, it counts once a check of values passes (engine.gate)."""
+
+    kind = "raises"
+
+    def prepare(self, reference, device):
+        expected = self.params["error"]
+        for case in self.params["cases"]:   # the reference must agree, or the check is wrong
+            try:
+                self.call(reference, *self._args(case))
+            except Exception as error:  # noqa: BLE001 - the reference's own exception, checked below
+                if type(error).__name__ != expected:
+                    raise ValueError(f"the reference raises {type(error).__name__}, not {expected}, "
+                                     f"when {case['why']}") from None
+            else:
+                raise ValueError(f"the reference raises no {expected} when {case['why']}")
+
+    @staticmethod
+    def _args(case):
+        return [make_input(r, "float32", 0, "cpu") for r in case["args"]]
+
+    def run(self, student, prepared, device):
+        expected = self.params["error"]
+        for case in self.params["cases"]:
+            try:
+                self.call(student, *self._args(case))
+            except StudentError as error:
+                if error.raised == expected:
+                    continue
+                return Verdict(False, f"{case['why']}, {self.function}() must raise {expected}; instead {error}")
+            return Verdict(False, f"{case['why']}, {self.function}() must raise {expected}, but it returned a value")
+        return Verdict(True, f"raises {expected} for invalid arguments")

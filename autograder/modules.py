@@ -1,0 +1,341 @@
+"""Networks, flow layers and densities passed to graded functions, described as data.
+
+Some graded functions take callables: a coupling layer its networks `s_net` and `t_net`, a flow
+its list of layers, a loss the target density. No code crosses the wire: the judge describes such
+an argument by a kind from a whitelist (KINDS), a few plain settings and named tensors, and the
+worker and the reference rebuild the same torch module from that description.
+
+- networks, called as `net(x)`: "mlp" (layer sizes and an activation);
+- flow layers, called as `layer(x) -> (y, log|det dy/dx|)` per example: "affine" (elementwise
+  scale and shift), "linear" (an invertible matrix), "flip" (the order of the dimensions),
+  "leaky_relu" (a slope for negative inputs);
+- densities, called as `log_p(x)` per example: "normal" (diagonal) and "mixture" (of diagonal
+  normals).
+
+The layers are deliberately not the ones students implement (coupling, planar, radial): the
+package ships to students with the local check. A network's and a layer's tensors are parameters
+(a graded function's gradient with respect to them is compared), a density's are constants.
+"""
+from __future__ import annotations
+
+import math
+
+ACTIVATIONS = ("identity", "tanh", "relu", "softplus", "sigmoid", "elu")
+MAX_SIZE = 4096   # the largest dimension of any described tensor
+
+
+class DescriptionError(ValueError):
+    """A module description that is not one of the kinds, or whose settings or tensors do not fit it."""
+
+
+def _size(value, what: str, low: int = 1) -> int:
+    if type(value) is not int or not low <= value <= MAX_SIZE:
+        raise DescriptionError(f"{what} must be an integer in [{low}, {MAX_SIZE}]")
+    return value
+
+
+class Kind:
+    """One kind of described module: its settings, the shapes of its tensors, how to draw them and
+    how to compute with them."""
+
+    name = ""
+    role = ""            # "network", "layer" or "density"
+    settings: dict = {}  # setting -> default
+
+    @classmethod
+    def check_settings(cls, settings: dict) -> dict:
+        if not isinstance(settings, dict) or not set(settings) <= set(cls.settings):
+            raise DescriptionError(f"{cls.name} takes the settings {', '.join(cls.settings) or 'none'}")
+        return {**cls.settings, **settings}
+
+    @classmethod
+    def shapes(cls, settings: dict) -> dict:
+        return {}
+
+    @classmethod
+    def draw(cls, settings: dict, generator, scale: float) -> dict:
+        import torch
+
+        return {name: scale * torch.randn(shape, generator=generator, dtype=torch.float64)
+                for name, shape in cls.shapes(settings).items()}
+
+
+class MLP(Kind):
+    """A multilayer perceptron: Linear layers of the given sizes, the activation between them
+    (and `output` after the last)."""
+
+    name, role = "mlp", "network"
+    settings = {"sizes": None, "activation": "tanh", "output": "identity"}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        sizes = settings["sizes"]
+        if not isinstance(sizes, list) or not 2 <= len(sizes) <= 8:
+            raise DescriptionError("mlp sizes must be a list of 2 to 8 layer widths")
+        for size in sizes:
+            _size(size, "an mlp layer width")
+        for key in ("activation", "output"):
+            if settings[key] not in ACTIVATIONS:
+                raise DescriptionError(f"mlp {key} must be one of {', '.join(ACTIVATIONS)}")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        sizes = settings["sizes"]
+        out = {}
+        for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+            out[f"weight{i}"], out[f"bias{i}"] = (fan_out, fan_in), (fan_out,)
+        return out
+
+    @classmethod
+    def draw(cls, settings, generator, scale):
+        tensors = super().draw(settings, generator, scale)
+        for name, t in tensors.items():   # weights scaled by 1/sqrt(fan-in): outputs of order `scale`
+            if name.startswith("weight"):
+                t /= math.sqrt(t.shape[1])
+        return tensors
+
+    @staticmethod
+    def forward(module, x):
+        import torch.nn.functional as F
+
+        count = len(module.settings["sizes"]) - 1
+        for i in range(count):
+            x = F.linear(x, getattr(module, f"weight{i}"), getattr(module, f"bias{i}"))
+            x = activate(x, module.settings["activation"] if i < count - 1 else module.settings["output"])
+        return x
+
+
+class Affine(Kind):
+    """y = x * exp(log_scale) + shift, elementwise."""
+
+    name, role = "affine", "layer"
+    settings = {"dim": None}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _size(settings["dim"], "affine dim")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        return {"shift": (settings["dim"],), "log_scale": (settings["dim"],)}
+
+    @staticmethod
+    def forward(module, x):
+        y = x * module.log_scale.exp() + module.shift
+        return y, module.log_scale.sum().expand(x.shape[:-1])
+
+
+class Linear(Kind):
+    """y = x W^T + b with W = I + (drawn noise): invertible for the scales drawn here."""
+
+    name, role = "linear", "layer"
+    settings = {"dim": None}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _size(settings["dim"], "linear dim")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        return {"weight": (settings["dim"], settings["dim"]), "bias": (settings["dim"],)}
+
+    @classmethod
+    def draw(cls, settings, generator, scale):
+        import torch
+
+        tensors = super().draw(settings, generator, scale / math.sqrt(settings["dim"]))
+        tensors["weight"] += torch.eye(settings["dim"], dtype=torch.float64)
+        return tensors
+
+    @staticmethod
+    def forward(module, x):
+        import torch
+        import torch.nn.functional as F
+
+        log_det = torch.linalg.slogdet(module.weight).logabsdet
+        return F.linear(x, module.weight, module.bias), log_det.expand(x.shape[:-1])
+
+
+class Flip(Kind):
+    """The dimensions in reverse order (a permutation: log-det 0)."""
+
+    name, role = "flip", "layer"
+    settings = {}
+
+    @staticmethod
+    def forward(module, x):
+        import torch
+
+        return x.flip(-1), torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+
+
+class LeakyReLU(Kind):
+    """y = x for x >= 0, slope * x below: invertible for slope > 0."""
+
+    name, role = "leaky_relu", "layer"
+    settings = {"slope": 0.5}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        slope = settings["slope"]
+        if type(slope) not in (int, float) or not 0.01 <= slope <= 100:
+            raise DescriptionError("leaky_relu slope must be a number in [0.01, 100]")
+        return {"slope": float(slope)}
+
+    @staticmethod
+    def forward(module, x):
+        import torch
+
+        slope = module.settings["slope"]
+        negative = x < 0
+        y = torch.where(negative, slope * x, x)
+        return y, (negative.to(x.dtype) * math.log(slope)).sum(-1)
+
+
+class Normal(Kind):
+    """log N(x; mean, diag(exp(log_std))^2), summed over the last dimension."""
+
+    name, role = "normal", "density"
+    settings = {"dim": None}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _size(settings["dim"], "normal dim")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        return {"mean": (settings["dim"],), "log_std": (settings["dim"],)}
+
+    @staticmethod
+    def forward(module, x):
+        z = (x - module.mean) * (-module.log_std).exp()
+        return (-0.5 * z * z - module.log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+class Mixture(Kind):
+    """log of sum_k softmax(logits)_k N(x; means_k, diag(exp(log_stds_k))^2)."""
+
+    name, role = "mixture", "density"
+    settings = {"dim": None, "components": 2}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _size(settings["dim"], "mixture dim")
+        _size(settings["components"], "mixture components")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        k, d = settings["components"], settings["dim"]
+        return {"means": (k, d), "log_stds": (k, d), "logits": (k,)}
+
+    @classmethod
+    def draw(cls, settings, generator, scale):
+        tensors = super().draw(settings, generator, scale)
+        tensors["means"] *= 4          # separated modes
+        tensors["log_stds"] *= 0.25    # widths within a factor of about 2 of 1
+        return tensors
+
+    @staticmethod
+    def forward(module, x):
+        import torch
+
+        z = (x.unsqueeze(-2) - module.means) * (-module.log_stds).exp()
+        per_component = (-0.5 * z * z - module.log_stds - 0.5 * math.log(2 * math.pi)).sum(-1)
+        return torch.logsumexp(per_component + torch.log_softmax(module.logits, -1), -1)
+
+
+KINDS = {kind.name: kind for kind in (MLP, Affine, Linear, Flip, LeakyReLU, Normal, Mixture)}
+
+
+def activate(x, name: str):
+    import torch
+    import torch.nn.functional as F
+
+    return {"identity": lambda t: t, "tanh": torch.tanh, "relu": torch.relu, "softplus": F.softplus,
+            "sigmoid": torch.sigmoid, "elu": F.elu}[name](x)
+
+
+def kind_of(name) -> type[Kind]:
+    if type(name) is not str or name not in KINDS:
+        raise DescriptionError(f"unknown module kind {str(name)[:40]!r} (known: {', '.join(KINDS)})")
+    return KINDS[name]
+
+
+def build(kind_name: str, settings: dict, tensors: dict):
+    """The module of a description: `tensors` maps each of the kind's tensor names to a tensor of
+    its shape (any floating dtype and device, all alike)."""
+    kind = kind_of(kind_name)
+    settings = kind.check_settings(settings)
+    shapes = kind.shapes(settings)
+    if set(tensors) != set(shapes):
+        raise DescriptionError(f"{kind.name} has the tensors {', '.join(shapes) or 'none'}")
+    for name, shape in shapes.items():
+        t = tensors[name]
+        if tuple(t.shape) != tuple(shape) or not t.dtype.is_floating_point:
+            raise DescriptionError(f"{kind.name}'s {name} must be a floating tensor of shape {tuple(shape)}")
+    return _module_class()(kind, settings, tensors)
+
+
+def draw(recipe: dict, dtype: str, seed: int, device: str):
+    """A module from a recipe {"module": kind, "scale": s, **settings}, its tensors drawn from
+    N(0, s^2) (default s = 0.5; each kind may rescale them) in float64, then cast."""
+    import torch
+
+    kind = kind_of(recipe.get("module"))
+    settings = kind.check_settings({k: v for k, v in recipe.items() if k not in ("module", "scale")})
+    generator = torch.Generator().manual_seed(seed)
+    tensors = kind.draw(settings, generator, recipe.get("scale", 0.5))
+    return build(kind.name, settings, {k: t.to(dtype=getattr(torch, dtype), device=device)
+                                       for k, t in tensors.items()})
+
+
+_CLASS = []
+
+
+def _module_class():
+    """Described, made on first use: this module must import without torch (the judge's wire)."""
+    if _CLASS:
+        return _CLASS[0]
+    import torch
+
+    class Described(torch.nn.Module):
+        """A module rebuilt from its description: kind, settings and tensors."""
+
+        def __init__(self, kind, settings, tensors):
+            super().__init__()
+            self.kind, self.settings = kind, settings
+            for name, t in tensors.items():
+                if kind.role == "density":
+                    self.register_buffer(name, t.detach().clone())
+                else:
+                    self.register_parameter(name, torch.nn.Parameter(t.detach().clone()))
+
+        def forward(self, x):
+            return self.kind.forward(self, x)
+
+        def tensors(self) -> dict:
+            return {name: getattr(self, name) for name in self.kind.shapes(self.settings)}
+
+        def extra_repr(self):
+            return ", ".join(f"{k}={v}" for k, v in self.settings.items())
+
+        def __repr__(self):
+            return f"{self.kind.name}({self.extra_repr()})"
+
+    _CLASS.append(Described)
+    return Described
+
+
+def is_described(value) -> bool:
+    return bool(_CLASS) and isinstance(value, _CLASS[0])
