@@ -148,7 +148,8 @@ def zero_gradient(arg):
 
     if isinstance(arg, torch.Tensor):
         return torch.zeros_like(arg)
-    return _flat([None] * len(leaves(arg)), leaves(arg), zeros=True)
+    group = leaves(arg)
+    return _flat([None] * len(group), group, zeros=True) if group else torch.zeros(0)   # layers without parameters
 
 
 def _flat(found, group, zeros=False):

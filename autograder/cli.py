@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import batch, config, engine, gradescope, release, results, stubs
+from .checks import properties
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -90,14 +91,17 @@ def _grade(root: Path, args) -> int:
 
 
 def _check(root: Path, args) -> int:
-    frozen = args.folder / engine.PUBLIC_CHECKS_FILE
-    if not frozen.is_file():
-        frozen = root / "assignments" / args.assignment / engine.PUBLIC_CHECKS_FILE
-    if not frozen.is_file():
+    # The course's frozen data and properties where there is a course: the properties are code, and
+    # a folder checked by an instructor may be a student's. Without one (a student's own machine),
+    # the folder's own copies, as they came with the assignment.
+    source = root / "assignments" / args.assignment
+    if not (source / engine.PUBLIC_CHECKS_FILE).is_file():
+        source = args.folder
+    if not (source / engine.PUBLIC_CHECKS_FILE).is_file():
         print(f"error: no {engine.PUBLIC_CHECKS_FILE} for {args.assignment} in {args.folder} or {root}",
               file=sys.stderr)
         return 2
-    report = engine.check_public(frozen, args.folder)
+    report = engine.check_public(source / engine.PUBLIC_CHECKS_FILE, args.folder, source / properties.PROPERTIES_FILE)
     print(results.text(report))
     return 0 if all(r.passed for r in report.results) else 1
 

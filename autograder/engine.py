@@ -209,9 +209,11 @@ def _start(root, assignment, files, submission, device, started) -> Submission:
     return student
 
 
-def check_public(frozen: Path, submission: Path, only: set[str] | None = None) -> Report:
+def check_public(frozen: Path, submission: Path, properties_file: Path, only: set[str] | None = None) -> Report:
     """The public checks only, from frozen data: no reference, no course.yml needed. `only` as
-    in `grade`."""
+    in `grade`. The properties come from `properties_file`, which runs in this process: the
+    course's own (`course check`), or the student's copy in their own folder (`check.py`), never
+    a file of a submission graded by someone else."""
     started = time.monotonic()
     data = json.loads(Path(frozen).read_text())
     sandbox = Sandbox(limits=Limits(memory_mb=data["memory_mb"]))
@@ -221,12 +223,12 @@ def check_public(frozen: Path, submission: Path, only: set[str] | None = None) -
     try:
         report = Report(data["assignment"], public_only=True)
         checks = []
-        library = properties.load_library(Path(submission) / properties.PROPERTIES_FILE)
+        library = properties.load_library(properties_file)
         for entry in data["checks"]:
             check = check_kinds.from_spec(entry["spec"])
             if only is not None and check.function not in only:
                 continue
-            properties.bind([check], library, {}, str(submission))
+            properties.bind([check], library, {}, str(properties_file), strict=False)
             checks.append(check)
             limit = entry.get("time_limit", data["timeout"])
             report.results.append(_run_one(check, entry["points"], "public",

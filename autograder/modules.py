@@ -39,7 +39,8 @@ class Kind:
     how to compute with them."""
 
     name = ""
-    role = ""            # "network", "layer" or "density"
+    role = ""            # "network", "layer" or "density"; a layer also has stretch(module): the
+    # least and the most it stretches distances, (low, high) with low |a - b| <= |f(a) - f(b)| <= high |a - b|
     settings: dict = {}  # setting -> default
 
     @classmethod
@@ -124,9 +125,13 @@ class Affine(Kind):
         return {"shift": (settings["dim"],), "log_scale": (settings["dim"],)}
 
     @staticmethod
+    def stretch(module):
+        return module.log_scale.min().exp().item(), module.log_scale.max().exp().item()
+
+    @staticmethod
     def forward(module, x):
         y = x * module.log_scale.exp() + module.shift
-        return y, module.log_scale.sum().expand(x.shape[:-1])
+        return y, x.new_zeros(x.shape[:-1]) + module.log_scale.sum()   # a tensor of its own, not a view
 
 
 class Linear(Kind):
@@ -154,12 +159,19 @@ class Linear(Kind):
         return tensors
 
     @staticmethod
+    def stretch(module):
+        import torch
+
+        values = torch.linalg.svdvals(module.weight.detach())
+        return values.min().item(), values.max().item()
+
+    @staticmethod
     def forward(module, x):
         import torch
         import torch.nn.functional as F
 
         log_det = torch.linalg.slogdet(module.weight).logabsdet
-        return F.linear(x, module.weight, module.bias), log_det.expand(x.shape[:-1])
+        return F.linear(x, module.weight, module.bias), x.new_zeros(x.shape[:-1]) + log_det
 
 
 class Flip(Kind):
@@ -167,6 +179,10 @@ class Flip(Kind):
 
     name, role = "flip", "layer"
     settings = {}
+
+    @staticmethod
+    def stretch(module):
+        return 1.0, 1.0
 
     @staticmethod
     def forward(module, x):
@@ -188,6 +204,10 @@ class LeakyReLU(Kind):
         if type(slope) not in (int, float) or not 0.01 <= slope <= 100:
             raise DescriptionError("leaky_relu slope must be a number in [0.01, 100]")
         return {"slope": float(slope)}
+
+    @staticmethod
+    def stretch(module):
+        return min(1.0, module.settings["slope"]), max(1.0, module.settings["slope"])
 
     @staticmethod
     def forward(module, x):
@@ -272,18 +292,24 @@ def kind_of(name) -> type[Kind]:
     return KINDS[name]
 
 
-def build(kind_name: str, settings: dict, tensors: dict):
-    """The module of a description: `tensors` maps each of the kind's tensor names to a tensor of
-    its shape (any floating dtype and device, all alike)."""
+def validate(kind_name, settings, tensors: dict) -> tuple[type[Kind], dict]:
+    """The kind and its complete settings, after checking that `tensors` ({name: (shape, is it a
+    floating dtype)}) are exactly the kind's; DescriptionError otherwise."""
     kind = kind_of(kind_name)
     settings = kind.check_settings(settings)
     shapes = kind.shapes(settings)
     if set(tensors) != set(shapes):
         raise DescriptionError(f"{kind.name} has the tensors {', '.join(shapes) or 'none'}")
     for name, shape in shapes.items():
-        t = tensors[name]
-        if tuple(t.shape) != tuple(shape) or not t.dtype.is_floating_point:
+        if tuple(tensors[name][0]) != tuple(shape) or not tensors[name][1]:
             raise DescriptionError(f"{kind.name}'s {name} must be a floating tensor of shape {tuple(shape)}")
+    return kind, settings
+
+
+def build(kind_name: str, settings: dict, tensors: dict):
+    """The module of a description: `tensors` maps each of the kind's tensor names to a tensor of
+    its shape (any floating dtype and device, all alike)."""
+    kind, settings = validate(kind_name, settings, {k: (t.shape, t.dtype.is_floating_point) for k, t in tensors.items()})
     return _module_class()(kind, settings, tensors)
 
 
@@ -315,7 +341,8 @@ def _module_class():
         def __init__(self, kind, settings, tensors):
             super().__init__()
             self.kind, self.settings = kind, settings
-            for name, t in tensors.items():
+            for name in kind.shapes(settings):   # the kind's order: that of the flattened gradient
+                t = tensors[name]
                 if kind.role == "density":
                     self.register_buffer(name, t.detach().clone())
                 else:
@@ -326,6 +353,10 @@ def _module_class():
 
         def tensors(self) -> dict:
             return {name: getattr(self, name) for name in self.kind.shapes(self.settings)}
+
+        def stretch(self) -> tuple[float, float]:
+            """A layer's bounds on how it stretches distances (low, high)."""
+            return self.kind.stretch(self)
 
         def extra_repr(self):
             return ", ".join(f"{k}={v}" for k, v in self.settings.items())

@@ -48,7 +48,7 @@ except ImportError:
 
 def report(functions=None):
     """Run the public checks (of `functions` only, if given) and return the report."""
-    return engine.check_public(HERE / "public_checks.json", HERE, only=functions)
+    return engine.check_public(HERE / "public_checks.json", HERE, HERE / "properties.py", only=functions)
 
 
 def points(function):

@@ -210,6 +210,15 @@ def decode(data, symbols: dict | None = None):
     raise WireError(f"unknown value kind {kind!r}")
 
 
+def kind_name(value) -> str:
+    """What a decoded value is, for a student's message: "a tensor of shape (3,)", "a dict"."""
+    if isinstance(value, TensorInfo):
+        return f"a tensor of shape {value.shape}"
+    names = {Pairs: "a dict", Unordered: "a set", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "None"}
+    return names.get(type(value), "a sympy expression" if hasattr(value, "free_symbols") else f"a {type(value).__name__}")
+
+
 class Unordered(list):
     """A set sent by the worker (kept as a list: its items need not be hashable)."""
 
@@ -258,18 +267,15 @@ class ModuleInfo:
 
     @classmethod
     def decode(cls, data):
+        tensors = data.get("tensors")
+        if not isinstance(tensors, dict) or len(tensors) > 64:
+            raise WireError("malformed module tensors")
+        decoded = {str(name): decode_tensor(t) for name, t in tensors.items()}
         try:
-            kind = modules.kind_of(data.get("kind"))
-            settings = kind.check_settings(data.get("settings"))
+            kind, settings = modules.validate(data.get("kind"), data.get("settings"), {
+                name: (t.shape, t.dtype.startswith(("float", "bfloat"))) for name, t in decoded.items()})
         except modules.DescriptionError as error:
             raise WireError(str(error)) from None
-        shapes, tensors = kind.shapes(settings), data.get("tensors")
-        if not isinstance(tensors, dict) or set(tensors) != set(shapes):
-            raise WireError(f"{kind.name} has the tensors {', '.join(shapes) or 'none'}")
-        decoded = {name: decode_tensor(t) for name, t in tensors.items()}
-        for name, shape in shapes.items():
-            if decoded[name].shape != tuple(shape) or not decoded[name].dtype.startswith(("float", "bfloat")):
-                raise WireError(f"{kind.name}'s {name} must be a floating tensor of shape {tuple(shape)}")
         return cls(kind.name, settings, decoded)
 
 
@@ -294,6 +300,8 @@ class TensorInfo:
 def decode_tensor(data) -> TensorInfo:
     import torch
 
+    if not isinstance(data, dict):
+        raise WireError("malformed tensor")
     dtype, shape, device = data.get("dtype"), data.get("shape"), data.get("device")
     if dtype not in TENSOR_DTYPES:
         raise WireError(f"unsupported dtype {dtype!r}")
@@ -363,8 +371,18 @@ class _SympyBuilder:
             base, exponent = children
             if exponent.is_Number and abs(exponent) > 1000:
                 raise WireError("exponent too large")
+            if base.is_Number and exponent.is_Number and _digits(base) * abs(float(exponent)) > MAX_INTEGER_DIGITS:
+                raise WireError("a number too large")   # nested powers would be evaluated without end
             return sympy.Pow(base, exponent)
         raise WireError(f"unsupported expression node {head!r}")
+
+
+def _digits(number) -> float:
+    """About how many decimal digits a sympy number's numerator or denominator (or a float) has."""
+    if number.is_Rational:
+        return max(len(str(abs(int(number.p)))), len(str(int(number.q))))
+    magnitude = abs(complex(number))
+    return abs(math.log10(magnitude)) + 1 if magnitude and math.isfinite(magnitude) else 1
 
 
 def _int(text) -> int:

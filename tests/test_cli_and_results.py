@@ -115,3 +115,16 @@ def test_python_dash_m_and_console_script_agree():
     a = subprocess.run([script, "--help"], capture_output=True, text=True)
     b = course("--help")
     assert a.returncode == b.returncode == 0 and a.stdout.replace("course", "") == b.stdout.replace("course", "")
+
+
+def test_course_check_never_runs_the_checked_folders_properties(tmp_path):
+    """In a course, `course check` takes the properties (code) from the course, not from the folder
+    it checks, which may be a student's: their properties.py neither runs nor passes anything."""
+    folder = tmp_path / "student"
+    shutil.copytree(ROOT / "assignments" / "hw1_vae", folder)
+    marker = tmp_path / "ran"
+    (folder / "properties.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nPROPERTIES = {{}}\n")
+    run = course("--root", ROOT, "check", "hw1_vae", folder)
+    assert run.returncode == 1 and "not implemented yet" in run.stdout, run.stderr
+    assert not marker.exists()

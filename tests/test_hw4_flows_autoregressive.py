@@ -94,7 +94,7 @@ MUTANTS = [
     ("made_masks", "transposed masks", "degrees = [in_degrees, *hidden_degrees]\n"
      "    masks = [(o[None, :] >= i[:, None]).float() for i, o in zip(degrees, degrees[1:])]\n"
      "    return masks + [(in_degrees[None, :] > degrees[-1][:, None]).float()]",
-     "autoregressive, by autograd", "a mask transposed?"),
+     "autoregressive, by autograd", "transposed?"),
     ("affine_coupling", "log-det over the kept dimensions too", "kept = x * mask\n    s = s_net(kept)\n"
      "    t = t_net(kept) * (1 - mask)\n    if reverse:\n        return kept + (1 - mask) * ((x - t) * torch.exp(-s)), -s.sum(-1)\n"
      "    return kept + (1 - mask) * (x * torch.exp(s) + t), s.sum(-1)", "values and gradients", "expected"),
@@ -170,6 +170,8 @@ MUTANTS = [
     ("receptive_fields", "a key missing", 'return {("A", "A"): ' + str(GRIDS["AA"]) + "}", "well-formed", "is missing"),
     ("kl_direction", "swapped", 'return {"density only": {"objective": "forward"}, "samples only": {"objective": "reverse"}}',
      "answer key", "should not be 'forward'"),
+    ("kl_direction", "the same answer twice", 'return {"density only": {"objective": "forward"}, "samples only": {"objective": "forward"}}',
+     "answer key", "should not be 'forward'"),
     ("kl_direction", "a misspelt value", 'return {"density only": {"objective": "reversed"}, "samples only": {"objective": "forward"}}',
      "well-formed", "must be one of"),
     ("relu_collision", "the wrong side of the kink", "if b == 0:\n        return [0.0, 1.0]\n    return [-c / b + 1, -c / b + 2]", "g(z1) = g(z2) for two distinct z", "differ"),
@@ -237,7 +239,7 @@ NAMED_BY_THE_CHECK = {
     ("flow_log_prob", "an accumulator on the CPU"), ("reverse_kl_loss", "samples detached"),
     ("receptive_fields", "stacked A keeps the left pixel"), ("receptive_fields", "the pixel itself in (B, A)"),
     ("receptive_fields", "no blind spot"), ("receptive_fields", "a 3 x 3 grid"), ("receptive_fields", "a key missing"),
-    ("kl_direction", "swapped"), ("kl_direction", "a misspelt value"),
+    ("kl_direction", "swapped"), ("kl_direction", "the same answer twice"), ("kl_direction", "a misspelt value"),
     ("relu_collision", "the wrong side of the kink"), ("relu_collision", "b = 0 not handled"),
     ("relu_collision", "one point twice"), ("relu_collision", "a constant pair"),
 }
@@ -310,6 +312,8 @@ VARIANTS = [
     ("flow_log_prob", "u = x\n    log_det = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)\n"   # in place
      "    for layer in inverse_layers:\n        u, ld = layer(u)\n        log_det += ld\n"
      "    return -0.5 * u.pow(2).sum(-1) - u.shape[-1] * math.log(math.sqrt(2 * math.pi)) + log_det"),
+    ("flow_log_prob", "u, total = inverse_layers[0](x)\n    for layer in inverse_layers[1:]:\n"   # in place on a layer's log-det
+     "        u, ld = layer(u)\n        total += ld\n    return standard_normal_log_prob(u) + total"),
     ("reverse_kl_loss", "import functools\n\n    def step(state, layer):\n        x, total = state\n"   # reduce
      "        y, ld = layer(x)\n        return y, total + ld\n\n"
      "    x, total = functools.reduce(step, forward_layers, (u, torch.zeros_like(u[:, 0])))\n"
@@ -368,3 +372,12 @@ def rounds(tmp_path_factory):
 def test_correct_variants_get_full_marks(rounds, index):
     results = rounds.results(index)
     assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}
+
+
+@pytest.mark.parametrize("word", ["forward", "reverse"])
+def test_the_same_direction_for_both_scenarios_earns_nothing(tmp_path, word):
+    """Two rows, one "forward" and one "reverse": a constant answer is right in one row for sure,
+    so the key is all or nothing, and the well-formed check is not counted either."""
+    code = f'return {{"density only": {{"objective": "{word}"}}, "samples only": {{"objective": "{word}"}}}}'
+    results = grade_functions(submission(tmp_path, "kl_direction", code), {"kl_direction"}, HW4)
+    assert sum(r.score for r in results.values()) == 0, {n: (r.score, r.message) for n, r in results.items()}

@@ -124,6 +124,7 @@ def test_a_public_check_decided_by_a_hidden_key_never_reveals_it_early(tmp_path)
     assert (seen["wrong"].score, seen["wrong"].visibility) == (0, "hidden")
     assert "counted only once the values are right (checked by 'answer key')" in seen["wrong"].message
     assert (seen["malformed"].score, seen["malformed"].visibility) == (0, "public")
-    local = engine.check_public(ROOT / "assignments" / "hw1_vae" / "public_checks.json", tmp_path / "wrong",
+    course = ROOT / "assignments" / "hw1_vae"
+    local = engine.check_public(course / "public_checks.json", tmp_path / "wrong", course / "properties.py",
                                 only={function})
     assert local.results[0].score == 0.5 and "checked when you are graded" in local.results[0].message

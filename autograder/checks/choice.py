@@ -14,7 +14,7 @@ def normalize(answer, options: str):
     elif isinstance(answer, (list, tuple, set, frozenset)) and all(isinstance(a, str) for a in answer):
         letters = [a.strip().lower() for a in answer]
     else:
-        return None, f"must return option letters such as {{'b'}} or {{'a', 'c'}}, got a {type(answer).__name__}"
+        return None, f"must return option letters such as {{'b'}} or {{'a', 'c'}}, got {wire.kind_name(answer)}"
     wrong = sorted({a for a in letters if a not in options})
     if wrong or not letters:
         return None, (f"options are single letters among {', '.join(options)}; got "
@@ -95,7 +95,7 @@ def _spelled(text, words):
 def _entries(pairs, names, where, what, form):
     """{name: value} from a decoded dict whose keys spell `names`; or (None, a sentence)."""
     if not isinstance(pairs, wire.Pairs):
-        return None, f"{where}must be {form}, got a {type(pairs).__name__}"
+        return None, f"{where}must be {form}, got {wire.kind_name(pairs)}"
     found = {}
     for key, value in pairs:
         name = _spelled(key, names)
@@ -123,7 +123,9 @@ class ChoiceTable(_TableCheck):
     """Every cell against the key; a wrong answer names the wrong cells. Credit per row without a
     mistake: a row is one question (in hw2: what does this augmentation set make the encoder
     invariant to?), so one misunderstanding costs its share. Per-cell credit would pay half the
-    points for a table of coin flips; all-or-nothing would take them all for one slip."""
+    points for a table of coin flips; all-or-nothing would take them all for one slip. With
+    "all_or_nothing": true, for a table where the same word in every row earns a row for sure
+    (hw4's two scenarios, one "forward" and one "reverse"), only the whole key earns."""
 
     kind = "choice_table"
     reveals_answer = True
@@ -143,8 +145,10 @@ class ChoiceTable(_TableCheck):
         if not wrong:
             return Verdict(True, "matches the key")
         rows = self.params["rows"]
-        right = len(rows) - len({row for row, _, _ in wrong})
         cells = "; ".join(f"{row}/{column} should not be {value!r}" for row, column, value in wrong)
+        if self.params.get("all_or_nothing"):
+            return Verdict(False, cells)
+        right = len(rows) - len({row for row, _, _ in wrong})
         return Verdict(False, f"{cells} (credit for the {right} of {len(rows)} rows without a mistake)",
                        right / len(rows))
 

@@ -19,7 +19,7 @@ def normalize(answer, keys: list, size: int):
     tensor); or (None, a sentence saying what is wrong, never what is right)."""
     example = f"{{{tuple(keys[0])!r}: [[0, 1, ...], ...], ...}}"
     if not isinstance(answer, wire.Pairs):
-        return None, f"must return a dict such as {example}, got a {type(answer).__name__}"
+        return None, f"must return a dict such as {example}, got {wire.kind_name(answer)}"
     wanted = {tuple(k): k for k in map(tuple, keys)}
     grids = {}
     for key, grid in answer:

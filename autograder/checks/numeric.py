@@ -104,7 +104,7 @@ class MatchesReference(Check):
         """A tuple or list of results, item by item, each with the known mistakes' same item."""
         names = self.params.get("outputs") or [f"item {k + 1}" for k in range(len(expected))]
         if not isinstance(value, list) or len(value) != len(expected):
-            got = f"a sequence of {len(value)} items" if isinstance(value, list) else f"a {type(value).__name__}"
+            got = f"a sequence of {len(value)} items" if isinstance(value, list) else wire.kind_name(value)
             return f"the result is {got}, expected a tuple of {len(expected)} tensors ({', '.join(names)})"
         mistakes = [(m["hint"], wire.decode(m["value"])) for m in data.get("mistakes", [])]
         for k, (item, item_expected) in enumerate(zip(value, expected)):
@@ -225,6 +225,8 @@ class MetaProbe(Check):
         # for loading meta kernels.
         value = self.call(reference, *self._args("cpu")).value
         items = value if isinstance(value, list) else [value]   # a tuple: its tensors, each on meta
+        if not all(isinstance(v, wire.TensorInfo) for v in items):
+            raise ValueError(f"{self.name}: a device probe needs a function whose results are tensors")
         meta = [{"t": "tensor", "dtype": v.dtype, "shape": list(v.shape), "device": "meta", "data": None} for v in items]
         return {"t": "list", "items": meta} if isinstance(value, list) else meta[0]
 

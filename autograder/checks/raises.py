@@ -8,7 +8,7 @@ from .tensors import make_input
 
 class Raises(Check):
     """params: "cases" (each {"args": [recipes], "why": what is invalid}) and "error" (the name of
-    the exception type asked for, e.g. "ValueError"; subclasses are not told apart). Passes when
+    the exception type asked for, e.g. "ValueError"; the exact type, not a subclass). Passes when
     every case raises that exception. Code that always raises it passes too: like every check
     that does not compare values, it counts once a check of values passes (engine.gate)."""
 

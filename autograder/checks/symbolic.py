@@ -111,7 +111,7 @@ def as_matrix(value, shape):
         entries = [e for r in value for e in r] if all(len(r) == cols for r in value) else None
         got = f"{len(value)} rows of lengths {[len(r) for r in value]}"
     else:
-        return f"expected a {'x'.join(map(str, shape))} matrix (a sympy Matrix or nested lists), got a {type(value).__name__}"
+        return f"expected a {'x'.join(map(str, shape))} matrix (a sympy Matrix or nested lists), got {wire.kind_name(value)}"
     if entries is None or len(entries) != rows * cols:
         return f"expected {'x'.join(map(str, shape))} entries, got {got}"
     scalars = [as_sympy(e) for e in entries]
@@ -130,7 +130,7 @@ def as_multiset(value):
             items += [key] * multiplicity
         value = items
     if not isinstance(value, list):
-        return f"expected a list of eigenvalues, got a {type(value).__name__}"
+        return f"expected a list of eigenvalues, got {wire.kind_name(value)}"
     scalars = [as_sympy(v) for v in value]
     if any(s is None for s in scalars):
         return "every eigenvalue must be a sympy expression or a number"
@@ -177,7 +177,7 @@ class _SymbolicCheck(Check):
                           f"got {len(result)}")
         else:
             result = value if as_sympy(value) is not None else (
-                f"expected a sympy expression built from the arguments, got a {type(value).__name__}")
+                f"expected a sympy expression built from the arguments, got {wire.kind_name(value)}")
         return Verdict(False, f"{self.function}(): {result}") if isinstance(result, str) else result
 
 

@@ -85,7 +85,7 @@ def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
 
         return value_mismatch(torch.tensor(float(actual), dtype=torch.float64), expected.tensor, expected.dtype, what)
     if not isinstance(actual, wire.TensorInfo):
-        return f"{what} is a {type(actual).__name__}, expected a tensor of shape {expected.shape}"
+        return f"{what} is {wire.kind_name(actual)}, expected a tensor of shape {expected.shape}"
     if actual.shape != expected.shape:
         guess = guess_from_shapes(actual.shape, expected.shape) if shape_hint else ""
         return f"{what} has shape {actual.shape}, expected {expected.shape}{guess}"

@@ -64,6 +64,7 @@ LOG_PROB = {"arg_names": ["x", "inverse_layers"], "grad_wrt": [0, 1]}
 REVERSE_KL = {"arg_names": ["u", "forward_layers", "log_target"], "grad_wrt": [0, 1]}
 GRIDS = {"keys": [["A", "A"], ["A", "B"], ["B", "A"], ["B", "B"]], "size": 5}
 KL_TABLE = {"rows": ["density only", "samples only"], "columns": ["objective"], "values": ["forward", "reverse"]}
+KL_KEY = {**KL_TABLE, "all_or_nothing": True}   # "forward" twice would earn a row for sure
 R_SYMBOLS = {"rho": "nonnegative", "alpha": "positive", "beta": "real"}
 
 
@@ -164,7 +165,7 @@ CHECKS = [
     answer("receptive_fields: well-formed", GridFormat, **GRIDS),
     answer("receptive_fields: answer key", GridKey, **GRIDS),
     answer("kl_direction: well-formed", ChoiceTableFormat, **KL_TABLE),
-    answer("kl_direction: answer key", ChoiceTable, **KL_TABLE),
+    answer("kl_direction: answer key", ChoiceTable, **KL_KEY),
     answer("relu_collision: g(z1) = g(z2) for two distinct z", Property, property="relu_collision_collides",
            returns="value", proves_values=True, max_examples=20),
     answer("radial_beta_bound: a sympy expression of the arguments", SymbolicForm, symbols={"alpha": "positive"}),
