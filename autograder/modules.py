@@ -34,6 +34,9 @@ def _size(value, what: str, low: int = 1) -> int:
     return value
 
 
+SIZE_SETTINGS = {"dim", "components"}
+
+
 class Kind:
     """One kind of described module: its settings, the shapes of its tensors, how to draw them and
     how to compute with them."""
@@ -45,9 +48,13 @@ class Kind:
 
     @classmethod
     def check_settings(cls, settings: dict) -> dict:
+        """The settings with their defaults, each size ("dim", "components") checked."""
         if not isinstance(settings, dict) or not set(settings) <= set(cls.settings):
             raise DescriptionError(f"{cls.name} takes the settings {', '.join(cls.settings) or 'none'}")
-        return {**cls.settings, **settings}
+        settings = {**cls.settings, **settings}
+        for key in SIZE_SETTINGS & set(settings):
+            _size(settings[key], f"{cls.name} {key}")
+        return settings
 
     @classmethod
     def shapes(cls, settings: dict) -> dict:
@@ -115,12 +122,6 @@ class Affine(Kind):
     settings = {"dim": None}
 
     @classmethod
-    def check_settings(cls, settings):
-        settings = super().check_settings(settings)
-        _size(settings["dim"], "affine dim")
-        return settings
-
-    @classmethod
     def shapes(cls, settings):
         return {"shift": (settings["dim"],), "log_scale": (settings["dim"],)}
 
@@ -139,12 +140,6 @@ class Linear(Kind):
 
     name, role = "linear", "layer"
     settings = {"dim": None}
-
-    @classmethod
-    def check_settings(cls, settings):
-        settings = super().check_settings(settings)
-        _size(settings["dim"], "linear dim")
-        return settings
 
     @classmethod
     def shapes(cls, settings):
@@ -226,12 +221,6 @@ class Normal(Kind):
     settings = {"dim": None}
 
     @classmethod
-    def check_settings(cls, settings):
-        settings = super().check_settings(settings)
-        _size(settings["dim"], "normal dim")
-        return settings
-
-    @classmethod
     def shapes(cls, settings):
         return {"mean": (settings["dim"],), "log_std": (settings["dim"],)}
 
@@ -246,13 +235,6 @@ class Mixture(Kind):
 
     name, role = "mixture", "density"
     settings = {"dim": None, "components": 2}
-
-    @classmethod
-    def check_settings(cls, settings):
-        settings = super().check_settings(settings)
-        _size(settings["dim"], "mixture dim")
-        _size(settings["components"], "mixture components")
-        return settings
 
     @classmethod
     def shapes(cls, settings):

@@ -77,6 +77,22 @@ def assert_cause(results: dict, function: str, fragment: str | tuple | None) -> 
             f"{function}: {found} should each name one of {fragments!r}"
 
 
+def assert_caught(results: dict, function: str, check: str, fragment: str, cause) -> None:
+    """A mutant of `function`: its check `check` fails with `fragment` in the message, the function
+    loses points, and the likely causes given are `cause`'s (assert_cause)."""
+    name = f"{function}: {check}"
+    assert name in results, f"no check named {name!r}"
+    assert not results[name].passed, f"{name} passed a wrong implementation"
+    assert fragment in results[name].message, results[name].message
+    assert sum(r.score for r in results.values()) < sum(r.max_score for r in results.values())
+    assert_cause(results, function, cause)
+
+
+def assert_full_marks(results: dict) -> None:
+    """A correct variant: its function has checks, and every one passes."""
+    assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}
+
+
 @pytest.fixture
 def course_copy(tmp_path):
     """A copy of the course folder (course.yml, solutions, assignments) that a test may edit."""

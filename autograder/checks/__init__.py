@@ -63,6 +63,19 @@ class Check:
     def run(self, student, prepared, device: str) -> Verdict:
         raise NotImplementedError
 
+    def normalized_answer(self, runner, normalize, separator=" "):
+        """(value, None) with the answer of a function without arguments after normalize(answer),
+        which returns (value, problem); or (None, a sentence for the student) when the call fails or
+        the answer is malformed."""
+        from ..runner import StudentError
+
+        try:
+            answer = self.call(runner).value
+        except StudentError as error:
+            return None, str(error)
+        value, problem = normalize(answer)
+        return value, problem and f"{self.function}(){separator}{problem}"
+
     def call(self, runner, *args, **options):
         """Call the graded function through `runner` (a Submission or a Reference)."""
         return runner.call(self.module, self.function, args, options.pop("kwargs", None), **options)

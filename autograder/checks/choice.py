@@ -3,7 +3,6 @@ choices (a dict of dicts, e.g. which factors an augmentation makes a representat
 from __future__ import annotations
 
 from .. import wire
-from ..runner import StudentError
 from . import Check, Verdict
 
 
@@ -24,12 +23,7 @@ def normalize(answer, options: str):
 
 class _ChoiceCheck(Check):
     def chosen(self, student):
-        try:
-            answer = self.call(student).value
-        except StudentError as error:
-            return None, str(error)
-        letters, problem = normalize(answer, self.params["options"])
-        return letters, problem and f"{self.function}() {problem}"
+        return self.normalized_answer(student, lambda answer: normalize(answer, self.params["options"]))
 
 
 class MultipleChoice(_ChoiceCheck):
@@ -38,7 +32,7 @@ class MultipleChoice(_ChoiceCheck):
     proves_values = True
 
     def prepare(self, reference, device):
-        key, problem = normalize(reference.call(self.module, self.function).value, self.params["options"])
+        key, problem = self.chosen(reference)
         if problem:
             raise ValueError(f"the reference answer of {self.function} is malformed: {problem}")
         return sorted(key)
@@ -111,12 +105,8 @@ class _TableCheck(Check):
     """params: "rows", "columns" and the allowed "values" of a table answered as a dict of dicts."""
 
     def table(self, runner):
-        try:
-            answer = self.call(runner).value
-        except StudentError as error:
-            return None, str(error)
-        table, problem = normalize_table(answer, self.params["rows"], self.params["columns"], self.params["values"])
-        return table, problem and f"{self.function}(): {problem}"
+        return self.normalized_answer(runner, lambda answer: normalize_table(
+            answer, self.params["rows"], self.params["columns"], self.params["values"]), separator=": ")
 
 
 class ChoiceTable(_TableCheck):

@@ -4,7 +4,6 @@ question numbers them (pixel 33: row 3, column 3)."""
 from __future__ import annotations
 
 from .. import wire
-from ..runner import StudentError
 from . import Check, Verdict
 
 
@@ -58,12 +57,7 @@ class _GridCheck(Check):
     """params: "keys" (lists of strings, e.g. ["A", "B"]) and "size" of the square grids."""
 
     def grids(self, runner):
-        try:
-            answer = self.call(runner).value
-        except StudentError as error:
-            return None, str(error)
-        grids, problem = normalize(answer, self.params["keys"], self.params["size"])
-        return grids, problem and f"{self.function}() {problem}"
+        return self.normalized_answer(runner, lambda answer: normalize(answer, self.params["keys"], self.params["size"]))
 
 
 class GridKey(_GridCheck):
