@@ -10,11 +10,15 @@ worker and the reference rebuild the same torch module from that description.
   scale and shift), "linear" (an invertible matrix), "flip" (the order of the dimensions),
   "leaky_relu" (a slope for negative inputs);
 - densities, called as `log_p(x)` per example: "normal" (diagonal) and "mixture" (of diagonal
-  normals).
+  normals);
+- noise predictors of a diffusion model, called as `model(x_t, t)` with x_t [B, ...] and integer
+  timesteps t [B], returning x_t's shape: "time_mlp" (an MLP of the flattened x_t and a sinusoidal
+  embedding of t) and "noise_oracle" (the exact noise of x_t for a known x_0 and schedule).
 
 The layers are deliberately not the ones students implement (coupling, planar, radial): the
 package ships to students with the local check. A network's and a layer's tensors are parameters
-(a graded function's gradient with respect to them is compared), a density's are constants.
+(a graded function's gradient with respect to them is compared), a density's and an oracle's are
+constants.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def _size(value, what: str, low: int = 1) -> int:
     return value
 
 
-SIZE_SETTINGS = {"dim", "components"}
+SIZE_SETTINGS = {"dim", "components", "steps"}
 
 
 class Kind:
@@ -42,8 +46,9 @@ class Kind:
     how to compute with them."""
 
     name = ""
-    role = ""            # "network", "layer" or "density"; a layer also has stretch(module): the
-    # least and the most it stretches distances, (low, high) with low |a - b| <= |f(a) - f(b)| <= high |a - b|
+    role = ""            # "network", "layer", "density" or "oracle"; a layer also has stretch(module):
+    # the least and the most it stretches distances, (low, high) with low |a - b| <= |f(a) - f(b)| <= high |a - b|
+    trainable = True     # its tensors are parameters (gradients are taken of them), else constants
     settings: dict = {}  # setting -> default
 
     @classmethod
@@ -217,7 +222,7 @@ class LeakyReLU(Kind):
 class Normal(Kind):
     """log N(x; mean, diag(exp(log_std))^2), summed over the last dimension."""
 
-    name, role = "normal", "density"
+    name, role, trainable = "normal", "density", False
     settings = {"dim": None}
 
     @classmethod
@@ -233,7 +238,7 @@ class Normal(Kind):
 class Mixture(Kind):
     """log of sum_k softmax(logits)_k N(x; means_k, diag(exp(log_stds_k))^2)."""
 
-    name, role = "mixture", "density"
+    name, role, trainable = "mixture", "density", False
     settings = {"dim": None, "components": 2}
 
     @classmethod
@@ -257,7 +262,98 @@ class Mixture(Kind):
         return torch.logsumexp(per_component + torch.log_softmax(module.logits, -1), -1)
 
 
-KINDS = {kind.name: kind for kind in (MLP, Affine, Linear, Flip, LeakyReLU, Normal, Mixture)}
+def _shape(value, what: str) -> list:
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise DescriptionError(f"{what} must be a list of 1 to 4 sizes")
+    for size in value:
+        _size(size, f"a size of {what}")
+    return value
+
+
+class TimeMLP(Kind):
+    """A noise predictor eps(x_t, t): an MLP of x_t flattened and [sin, cos](t / steps^(k / 4))
+    for k = 0..3, whose output has x_t's shape. `shape` is x_t's shape without the batch."""
+
+    name, role = "time_mlp", "network"
+    settings = {"shape": None, "hidden": [16], "steps": 1000, "activation": "tanh"}
+    FREQUENCIES = 4
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _shape(settings["shape"], "time_mlp shape")
+        if not isinstance(settings["hidden"], list) or len(settings["hidden"]) > 6:
+            raise DescriptionError("time_mlp hidden must be a list of at most 6 layer widths")
+        for size in settings["hidden"]:
+            _size(size, "a time_mlp layer width")
+        if settings["activation"] not in ACTIVATIONS:
+            raise DescriptionError(f"time_mlp activation must be one of {', '.join(ACTIVATIONS)}")
+        return settings
+
+    @classmethod
+    def sizes(cls, settings) -> list:
+        data = math.prod(settings["shape"])
+        return [data + 2 * cls.FREQUENCIES, *settings["hidden"], data]
+
+    @classmethod
+    def shapes(cls, settings):
+        return MLP.shapes({"sizes": cls.sizes(settings)})
+
+    @classmethod
+    def draw(cls, settings, generator, scale):
+        return MLP.draw({"sizes": cls.sizes(settings)}, generator, scale)
+
+    @classmethod
+    def forward(cls, module, x, t):
+        import torch
+
+        steps = module.settings["steps"]
+        frequencies = steps ** (-torch.arange(cls.FREQUENCIES, dtype=x.dtype, device=x.device) / cls.FREQUENCIES)
+        angles = t.to(dtype=x.dtype, device=x.device).reshape(-1, 1) * frequencies
+        h = torch.cat([x.reshape(len(x), -1), torch.sin(angles), torch.cos(angles)], -1)
+        count = len(cls.sizes(module.settings)) - 1
+        for i in range(count):
+            h = h @ getattr(module, f"weight{i}").T + getattr(module, f"bias{i}")
+            h = activate(h, module.settings["activation"]) if i < count - 1 else h
+        return h.reshape(x.shape)
+
+
+class NoiseOracle(Kind):
+    """The noise predictor that knows x_0: (x_t - sqrt(alpha_bar_t) x_0) / sqrt(1 - alpha_bar_t),
+    alpha_bar the cumulative product of 1 - betas. A loss that noises x_0 correctly is 0 with it.
+    `shape` is x_0's shape, batch included."""
+
+    name, role, trainable = "noise_oracle", "oracle", False
+    settings = {"shape": None, "steps": 10}
+
+    @classmethod
+    def check_settings(cls, settings):
+        settings = super().check_settings(settings)
+        _shape(settings["shape"], "noise_oracle shape")
+        return settings
+
+    @classmethod
+    def shapes(cls, settings):
+        return {"x0": tuple(settings["shape"]), "betas": (settings["steps"],)}
+
+    @classmethod
+    def draw(cls, settings, generator, scale):
+        import torch
+
+        betas = 1e-4 + 0.05 * torch.rand(settings["steps"], generator=generator, dtype=torch.float64)
+        return {"x0": scale * torch.randn(settings["shape"], generator=generator, dtype=torch.float64),
+                "betas": betas.sort().values}
+
+    @staticmethod
+    def forward(module, x, t):
+        import torch
+
+        alpha_bar = torch.cumprod(1 - module.betas.double(), 0)[t.to(module.betas.device)]
+        alpha_bar = alpha_bar.to(dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
+        return (x - alpha_bar.sqrt() * module.x0.to(x.dtype)) / (1 - alpha_bar).sqrt()
+
+
+KINDS = {kind.name: kind for kind in (MLP, Affine, Linear, Flip, LeakyReLU, Normal, Mixture, TimeMLP, NoiseOracle)}
 
 
 def activate(x, name: str):
@@ -325,13 +421,13 @@ def _module_class():
             self.kind, self.settings = kind, settings
             for name in kind.shapes(settings):   # the kind's order: that of the flattened gradient
                 t = tensors[name]
-                if kind.role == "density":
+                if not kind.trainable:
                     self.register_buffer(name, t.detach().clone())
                 else:
                     self.register_parameter(name, torch.nn.Parameter(t.detach().clone()))
 
-        def forward(self, x):
-            return self.kind.forward(self, x)
+        def forward(self, *inputs):
+            return self.kind.forward(self, *inputs)
 
         def tensors(self) -> dict:
             return {name: getattr(self, name) for name in self.kind.shapes(self.settings)}

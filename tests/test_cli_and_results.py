@@ -18,7 +18,7 @@ def course(*args, cwd=ROOT, env=None):
                           capture_output=True, text=True, timeout=600, env=env)
 
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 
 
 def grade_folder(tmp_path, assignment, folder):

@@ -14,7 +14,8 @@ def load_text(tmp_path, text):
 
 
 @pytest.mark.parametrize("assignment_id,points", [("hw1_vae", 38), ("hw2_contrastive", 41.5), ("hw3_gans", 47),
-                                                        ("hw4_flows_autoregressive", 57.5)])
+                                                        ("hw4_flows_autoregressive", 57.5),
+                                                        ("hw5_ebm_diffusion", 51.5)])
 def test_the_course_file_is_valid_and_matches_the_checks(assignment_id, points):
     assignment = config.load(ROOT / "course.yml").assignment(assignment_id)
     config.reconcile(assignment, engine.load_suite(ROOT / "solutions" / assignment_id).checks)

@@ -22,7 +22,7 @@ from conftest import ROOT, make_submission, read_results
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run with -m cuda on one)")]
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 CPU = "created on the CPU"
 
 
@@ -151,3 +151,18 @@ def test_hw4_mutants_on_cuda(tmp_path):
     assert_fails(results, "masked_conv2d", "device probe", CPU)
     coupling = {n: r for n, r in results.items() if n.startswith("affine_coupling:")}
     assert all(r.passed for r in coupling.values()), {n: r.message for n, r in coupling.items()}
+
+
+def test_hw5_schedule_on_the_cpu_with_data_on_cuda(tmp_path):
+    """The contract lets betas stay on the CPU while x and t are on CUDA: the references gather
+    there and pass; indexing the CPU schedule with CUDA timesteps fails the probe with the note."""
+    import test_hw5_ebm_diffusion as hw5
+
+    code, check, fragment = mutant(hw5.MUTANTS, "q_sample", "the schedule indexed on the CPU")
+    folder = make_submission(tmp_path / "s", "hw5_ebm_diffusion",
+                             diffusion={"q_sample": definition(hw5.SIGNATURES, "q_sample", code)})
+    results = grade("hw5_ebm_diffusion", folder, {"q_sample", "p_sample", "vlb_term"})
+    assert_fails(results, "q_sample", check, fragment)
+    assert results["q_sample: values and gradients"].passed
+    others = {n: r for n, r in results.items() if not n.startswith("q_sample:")}
+    assert all(r.passed for r in others.values()), {n: r.message for n, r in others.items() if not r.passed}

@@ -141,6 +141,7 @@ def mutant_tables():
     import test_hw2_contrastive as hw2
     import test_hw3_gans as hw3
     import test_hw4_flows_autoregressive as hw4
+    import test_hw5_ebm_diffusion as hw5
 
     choice = ("mc_", "invariance_table", *hw3.CHOICE_KEYS)
     return {
@@ -150,6 +151,8 @@ def mutant_tables():
         "hw3_gans": ([(f, m) for f, m, *_ in hw3.MUTANTS if not f.startswith(choice)], hw3.CAUSES, hw3.NAMED_BY_THE_CHECK),
         "hw4_flows_autoregressive": ([(f, m) for f, m, *_ in hw4.MUTANTS if f not in ("receptive_fields", "kl_direction")],
                                      hw4.CAUSES, {m for m in hw4.NAMED_BY_THE_CHECK if m[0] not in ("receptive_fields", "kl_direction")}),
+        "hw5_ebm_diffusion": ([(f, m) for f, m, *_ in hw5.MUTANTS if not f.startswith("mc_")], hw5.CAUSES,
+                              {m for m in hw5.NAMED_BY_THE_CHECK if not m[0].startswith("mc_")}),
     }
 
 

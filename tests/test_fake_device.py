@@ -208,7 +208,8 @@ def test_graded_hw2_losses_that_read_values(tmp_path):
     assert results["mse_loss: values and gradients"].passed
 
 
-@pytest.mark.parametrize("assignment", ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"])
+@pytest.mark.parametrize("assignment", ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive",
+                                        "hw5_ebm_diffusion"])
 def test_every_reference_runs_on_the_simulated_gpu_as_on_the_cpu(assignment):
     """The simulation must not break correct code: each probed reference function gives the same
     values there as on the CPU, on the fake device."""

@@ -174,17 +174,19 @@ def test_setup_installs_the_cpu_build_of_torch_unless_asked_otherwise(autograder
 
 
 @AS_ROOT
-def test_hw4_through_its_zip_reference_full_stub_zero(tmp_path):
-    """hw4's networks, layers and densities cross the wire on Gradescope's layout too."""
-    zip_path = tmp_path / "hw4.zip"
-    assert cli.main(["--root", str(ROOT), "gradescope", "hw4_flows_autoregressive", str(zip_path)]) == 0
+@pytest.mark.parametrize("assignment", ["hw4_flows_autoregressive", "hw5_ebm_diffusion"])
+def test_networks_through_the_zip_reference_full_stub_zero(tmp_path, assignment):
+    """Networks, layers, densities (hw4) and noise predictors (hw5) cross the wire on Gradescope's
+    layout too."""
+    zip_path = tmp_path / f"{assignment}.zip"
+    assert cli.main(["--root", str(ROOT), "gradescope", assignment, str(zip_path)]) == 0
     folder = Path(tempfile.mkdtemp(prefix="autograder-", dir="/tmp"))
     folder.chmod(0o755)
     try:
         install(zip_path, folder)
-        full = run_autograder(folder, ROOT / "solutions" / "hw4_flows_autoregressive")
-        assert full["score"] == config.load(ROOT / "course.yml").assignment("hw4_flows_autoregressive").max_points, \
+        full = run_autograder(folder, ROOT / "solutions" / assignment)
+        assert full["score"] == config.load(ROOT / "course.yml").assignment(assignment).max_points, \
             {t["name"]: t.get("output") for t in full["tests"] if t["status"] != "passed"}
-        assert run_autograder(folder, ROOT / "assignments" / "hw4_flows_autoregressive")["score"] == 0
+        assert run_autograder(folder, ROOT / "assignments" / assignment)["score"] == 0
     finally:
         shutil.rmtree(folder)

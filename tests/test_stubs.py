@@ -18,7 +18,7 @@ from autograder import engine, frozen, release, stubs, wire
 from conftest import ROOT
 
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -63,7 +63,8 @@ def test_unbalanced_markers_are_reported_with_their_line(source, problem):
 @pytest.mark.parametrize("assignment,names", [("hw1_vae", ("vae.py", "answers.py")),
                                               ("hw2_contrastive", ("losses.py", "answers.py")),
                                               ("hw3_gans", ("gans.py", "answers.py")),
-                                              ("hw4_flows_autoregressive", ("autoregressive.py", "flows.py", "answers.py"))])
+                                              ("hw4_flows_autoregressive", ("autoregressive.py", "flows.py", "answers.py")),
+                                              ("hw5_ebm_diffusion", ("diffusion.py", "nce.py", "answers.py"))])
 def test_stubs_hold_no_solution_code(assignment, names):
     for name in names:
         stub = (ROOT / "assignments" / assignment / name).read_text()

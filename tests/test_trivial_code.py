@@ -11,7 +11,7 @@ import pytest
 from autograder import engine
 from conftest import ROOT, make_submission
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive"]
+ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 # Answers whose key is the trivial answer itself: they earn their points, and nothing else does.
 KEY_IS_TRIVIAL = {("hw3_gans", "_zeros"): {"gda_stationary_point"}}   # V(d, g) = dg: (0, 0)
 

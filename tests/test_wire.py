@@ -101,6 +101,29 @@ def test_networks_layers_and_densities_cross_as_descriptions(recipe):
         assert not any(p.requires_grad for p in back.parameters())
 
 
+@pytest.mark.parametrize("recipe,shape", [
+    ({"module": "time_mlp", "shape": [3], "hidden": [8, 8], "steps": 50}, (5, 3)),
+    ({"module": "time_mlp", "shape": [2, 3, 3], "activation": "relu"}, (5, 2, 3, 3)),
+    ({"module": "noise_oracle", "shape": [5, 3], "steps": 50}, (5, 3))])
+def test_noise_predictors_cross_as_descriptions(recipe, shape):
+    """A diffusion model's network is called as model(x_t, t) with integer timesteps, returns x_t's
+    shape, and depends on t; the oracle returns the noise that made x_t from its x0."""
+    from autograder import modules
+
+    module = modules.draw(recipe, "float64", 7, "cpu")
+    back = rebuilt(module)
+    x, t = torch.randn(shape, dtype=torch.float64), torch.tensor([0, 3, 49, 7, 7])
+    assert back(x, t).shape == x.shape and torch.equal(module(x, t), back(x, t))
+    if recipe["module"] == "time_mlp":
+        assert not torch.allclose(back(x, t), back(x, t + 1))
+        assert all(p.requires_grad for p in back.parameters())
+    else:
+        alpha_bar = torch.cumprod(1 - module.betas, 0)[t].unsqueeze(-1)
+        noise = torch.randn(shape, dtype=torch.float64)
+        assert torch.allclose(back(alpha_bar.sqrt() * module.x0 + (1 - alpha_bar).sqrt() * noise, t), noise)
+        assert not any(p.requires_grad for p in back.parameters())
+
+
 def test_parameters_keep_their_kind_s_order_whatever_the_json_order():
     """Gradients with respect to a network are flattened in parameter order: it must not follow
     the order of keys in a message (a sort_keys dump of the frozen data would reorder them)."""
@@ -119,6 +142,13 @@ def module_data(**changes):
     return {**data, **changes}
 
 
+def time_mlp_data(**changes):
+    from autograder import modules
+
+    data = wire.encode(modules.draw({"module": "time_mlp", "shape": [3], "hidden": [8]}, "float32", 1, "cpu"))
+    return {**data, **changes}
+
+
 @pytest.mark.parametrize("data,fragment", [
     (module_data(kind="os.system"), "unknown module kind"),
     (module_data(kind=["mlp"]), "unknown module kind"),
@@ -129,6 +159,10 @@ def module_data(**changes):
     (module_data(tensors={}), "has the tensors"),
     (module_data(tensors={"weight0": {"t": "tensor", "dtype": "float32", "shape": [3, 3], "device": "cpu", "data": None},
                           "bias0": {}, "weight1": {}, "bias1": {}}), "malformed|unsupported|must be a floating tensor"),
+    (time_mlp_data(settings={"shape": [3], "hidden": [8] * 7}), "at most 6 layer widths"),
+    (time_mlp_data(settings={"shape": [], "hidden": [8]}), "a list of 1 to 4 sizes"),
+    (time_mlp_data(settings={"shape": [3], "steps": 0}), "an integer in"),
+    (time_mlp_data(settings={"shape": [4], "hidden": [8]}), "must be a floating tensor of shape"),
 ])
 def test_malformed_module_descriptions_are_rejected(data, fragment):
     with pytest.raises(wire.WireError, match=fragment):

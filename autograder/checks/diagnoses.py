@@ -63,6 +63,8 @@ def _fits(a, candidate, b, close) -> bool:
         return False
     if a.shape != b.shape:   # a result of another shape cannot be near the expected one
         return True
+    if not bool((torch.isfinite(a) == torch.isfinite(b)).all()):   # a's infinities are the candidate's, not b's
+        return True
     finite = torch.isfinite(b) & torch.isfinite(candidate)
     return not finite.any() or bool((a - candidate)[finite].abs().max() < (a - b)[finite].abs().max())
 

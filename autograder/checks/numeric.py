@@ -203,7 +203,10 @@ class MetaProbe(Check):
     """Runs the function on `meta` tensors, which have a device but no data. Code that creates
     tensors on the CPU instead of the inputs' device fails here even on a CPU-only grader.
     params: "shapes" of the tensor arguments (zeros), then optionally "extra_args": recipes of
-    further arguments that are not tensors ({"value": ...} or {"function": ...}).
+    further arguments that are not tensors ({"value": ...} or {"function": ...}); or instead
+    "inputs": a recipe per argument (tensors/make_input), every tensor placed on the probed device
+    except those marked "on_cpu": true (an argument the contract lets stay on the CPU, such as a
+    schedule). "note": a sentence added to a failing verdict (what the contract expects).
 
     Where meta tensors cannot decide (the function reads values: `.tolist()`, `.item()`, numpy;
     or uses an operator without a meta kernel), the probe runs the function on data that lives
@@ -238,6 +241,8 @@ class MetaProbe(Check):
         from ..calls import FAKE_DEVICE
 
         on = "cpu" if device == FAKE_DEVICE else device
+        if "inputs" in self.params:
+            return [self._input(recipe, i, device) for i, recipe in enumerate(self.params["inputs"])]
         if data:
             tensors = [make_input({"uniform": shape, "low": 0.25, "high": 0.75}, "float32", i, on)
                        for i, shape in enumerate(self.params["shapes"])]
@@ -247,8 +252,23 @@ class MetaProbe(Check):
             tensors = [wire.TensorInfo(t, "float32", tuple(t.shape), FAKE_DEVICE) for t in tensors]
         return tensors + [make_input(r, "float32", 0, on) for r in self.params.get("extra_args", [])]
 
+    def _input(self, recipe, index, device):
+        """One argument of "inputs" on `device` (meta tensors have no data; elsewhere seeded values)."""
+        from ..calls import FAKE_DEVICE
+
+        kept = recipe.get("on_cpu", False)
+        value = make_input(recipe, "float32", index, "cpu" if kept or device == FAKE_DEVICE else device)
+        if device == FAKE_DEVICE and not kept and hasattr(value, "dtype"):
+            return wire.TensorInfo(value, str(value.dtype).removeprefix("torch."), tuple(value.shape), FAKE_DEVICE)
+        return value
+
     def run(self, student, prepared, device):
-        expected = wire.decode(prepared)
+        verdict = self._probe(student, wire.decode(prepared), device)
+        if not verdict.passed and self.params.get("note"):
+            return Verdict(False, f"{verdict.message}\n  {self.params['note']}")
+        return verdict
+
+    def _probe(self, student, expected, device):
         try:
             result = self.call(student, *self._args())
         except StudentError as error:
@@ -263,7 +283,7 @@ class MetaProbe(Check):
         GPU holds tensors only, so such a probe runs on meta tensors or on CUDA."""
         def module(recipe):
             return "module" in recipe or any(module(r) for r in recipe.get("list", []))
-        return any(module(r) for r in self.params.get("extra_args", []))
+        return any(module(r) for r in [*self.params.get("extra_args", []), *self.params.get("inputs", [])])
 
     def _on_data(self, student, expected, device):
         """The probe on inputs with data: on CUDA when grading there, else on the simulated GPU."""

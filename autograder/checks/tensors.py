@@ -17,7 +17,7 @@ def make_input(recipe, dtype: str, seed: int, device: str):
     {"list": [recipe, ...]}, {"tensor": nested list} (exactly these values), {"permutation": n}
     (1..n in a random order, int64) or {"integers": shape, "low": a, "high": b} (int64 in [a, b]);
     "unit_rows": true scales a drawn tensor's rows (along the last dimension) to unit norm.
-    Floating tensors are drawn in float64 on the CPU, then cast to dtype."""
+    Floating tensors are drawn in float64 on the CPU, then cast to dtype (or the recipe's "dtype")."""
     import torch
 
     if "value" in recipe:
@@ -45,7 +45,7 @@ def make_input(recipe, dtype: str, seed: int, device: str):
         t = recipe.get("low", 0.0) + (recipe.get("high", 1.0) - recipe.get("low", 0.0)) * t
     if recipe.get("unit_rows"):
         t = t / t.norm(dim=-1, keepdim=True)
-    return t.to(dtype=getattr(torch, dtype), device=device)
+    return t.to(dtype=getattr(torch, recipe.get("dtype", dtype)), device=device)
 
 
 def make_inputs(case: dict, device: str):
@@ -109,8 +109,11 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     bad_finite = torch.isfinite(a) != torch.isfinite(b)
     if bad_finite.any():
         index = _index(bad_finite)
-        hint = ("a log or square root of a negative number, or inf - inf after an overflow?"
+        hint = ("a log or square root of a negative number, inf - inf after an overflow, or log 0 in a branch "
+                "of torch.where that is not selected (both branches are differentiated)?"
                 if a[index].isnan() and not b[index].isnan()
+                else "a log of 0 (an underflow)? clamp what goes into the log, or use a stable form: logsigmoid, "
+                "log_softmax, logsumexp" if a[index].item() == float("-inf")
                 else "an overflow? prefer stable forms: softplus, logsigmoid, logsumexp")
         return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} ({hint})"
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
