@@ -13,7 +13,7 @@ worker and the reference rebuild the same torch module from that description.
   normals);
 - noise predictors of a diffusion model, called as `model(x_t, t)` with x_t [B, ...] and integer
   timesteps t [B], returning x_t's shape: "time_mlp" (an MLP of the flattened x_t and a sinusoidal
-  embedding of t) and "noise_oracle" (the exact noise of x_t for a known x_0 and schedule).
+  embedding of t) and "noise_oracle" (the exact noise of x_t for known data and schedule).
 
 The layers are deliberately not the ones students implement (coupling, planar, radial): the
 package ships to students with the local check. A network's and a layer's tensors are parameters
@@ -263,10 +263,12 @@ class Mixture(Kind):
 
 
 def _shape(value, what: str) -> list:
+    """A data shape: 1 to 4 sizes whose product is at most MAX_SIZE."""
     if not isinstance(value, list) or not 1 <= len(value) <= 4:
         raise DescriptionError(f"{what} must be a list of 1 to 4 sizes")
     for size in value:
         _size(size, f"a size of {what}")
+    _size(math.prod(value), f"the number of elements of {what}")
     return value
 
 
@@ -319,9 +321,10 @@ class TimeMLP(Kind):
 
 
 class NoiseOracle(Kind):
-    """The noise predictor that knows x_0: (x_t - sqrt(alpha_bar_t) x_0) / sqrt(1 - alpha_bar_t),
-    alpha_bar the cumulative product of 1 - betas. A loss that noises x_0 correctly is 0 with it.
-    `shape` is x_0's shape, batch included."""
+    """The noise predictor that knows the data: x_0 is x0[t] (one data point per timestep), and
+    it returns (x_t - sqrt(alpha_bar_t) x_0) / sqrt(1 - alpha_bar_t), alpha_bar the cumulative
+    product of 1 - betas, row by row (a batch may be called whole or in parts). A loss that noises
+    x0[t] correctly is 0 with it. `shape` is one data point's shape."""
 
     name, role, trainable = "noise_oracle", "oracle", False
     settings = {"shape": None, "steps": 10}
@@ -334,23 +337,25 @@ class NoiseOracle(Kind):
 
     @classmethod
     def shapes(cls, settings):
-        return {"x0": tuple(settings["shape"]), "betas": (settings["steps"],)}
+        return {"x0": (settings["steps"], *settings["shape"]), "betas": (settings["steps"],)}
 
     @classmethod
     def draw(cls, settings, generator, scale):
         import torch
 
         betas = 1e-4 + 0.05 * torch.rand(settings["steps"], generator=generator, dtype=torch.float64)
-        return {"x0": scale * torch.randn(settings["shape"], generator=generator, dtype=torch.float64),
+        return {"x0": scale * torch.randn(cls.shapes(settings)["x0"], generator=generator, dtype=torch.float64),
                 "betas": betas.sort().values}
 
     @staticmethod
     def forward(module, x, t):
         import torch
 
-        alpha_bar = torch.cumprod(1 - module.betas.double(), 0)[t.to(module.betas.device)]
+        rows = t.to(module.betas.device)
+        alpha_bar = torch.cumprod(1 - module.betas.double(), 0)[rows]
         alpha_bar = alpha_bar.to(dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
-        return (x - alpha_bar.sqrt() * module.x0.to(x.dtype)) / (1 - alpha_bar).sqrt()
+        x0 = module.x0[rows].to(dtype=x.dtype, device=x.device)
+        return (x - alpha_bar.sqrt() * x0) / (1 - alpha_bar).sqrt()
 
 
 KINDS = {kind.name: kind for kind in (MLP, Affine, Linear, Flip, LeakyReLU, Normal, Mixture, TimeMLP, NoiseOracle)}

@@ -27,7 +27,7 @@ MAX_INTEGER_DIGITS = 200
 TENSOR_DTYPES = ("float16", "bfloat16", "float32", "float64", "int64", "int32", "int16", "int8",
                  "uint8", "bool", "complex64", "complex128")
 SYMPY_FUNCTIONS = ("log", "exp", "Abs", "sign", "sin", "cos", "tan", "atan", "sinh", "cosh",
-                   "tanh", "erf", "re", "im", "Max", "Min", "sqrt")
+                   "tanh", "asinh", "acosh", "atanh", "erf", "re", "im", "Max", "Min", "sqrt")
 SYMPY_CONSTANTS = ("pi", "E", "I", "oo", "-oo", "zoo", "nan")
 # elementwise tensor functions that may be passed as arguments, by name -> their parameters
 ELEMENTWISE = {"identity": (), "log": (), "softplus": (), "exp_over": ("tau",), "relu_plus": ("margin",)}
@@ -113,7 +113,8 @@ def _encode_tensor(t):
     out = {"t": "tensor", "dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
            "device": str(t.device), "data": None}
     if t.device.type != "meta":
-        raw = t.to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        flat = torch.empty(t.numel(), dtype=t.dtype)   # a fresh copy: an expanded view (stride 0) cannot be viewed as bytes
+        raw = flat.copy_(t.to("cpu").reshape(-1)).view(torch.uint8).numpy().tobytes()
         out["data"] = base64.b64encode(raw).decode()
     return out
 

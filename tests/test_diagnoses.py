@@ -182,6 +182,15 @@ def test_right_values_get_no_cause():
     assert explain(KL, KL, "float32", INPUTS, mistakes=[("the terms averaged", KL.clone())]) == ""
 
 
+def test_float32_precision_in_a_float64_check_is_named():
+    """A float64 result computed in float32 somewhere agrees only to about 1e-7; a result off by
+    more, or a float32 check, gets no such cause."""
+    expected = torch.linspace(1e-4, 0.02, 10, dtype=torch.float64)
+    assert "only to float32's precision" in explain(torch.linspace(1e-4, 0.02, 10).double(), expected, "float64", {})
+    assert "float32" not in explain(expected * 1.01, expected, "float64", {})
+    assert explain(torch.linspace(1e-4, 0.02, 10).double(), expected, "float32", {}) == ""
+
+
 def test_a_loose_tolerance_names_no_mistake_farther_than_the_expected_result():
     """bfloat16 allows about ±15 around 516: a mistake 15 away from the answer is within that,
     yet farther from it than the expected result, which is wrong by 6 in a small entry."""

@@ -209,7 +209,7 @@ CAUSES = {
     ("sigmoidal_flow", "a naive logit"): "right in 5 of 7 rows",
     ("sigmoidal_flow", "weights not normalized"): "below the expected ones everywhere: a dropped or extra constant term?",
     ("radial_beta_bound", "the sign"): "opposite sign",
-    ("planar_flow", "no absolute value"): "right in 4 of 6 rows",   # the rows where 1 + u . psi(z) < 0
+    ("planar_flow", "no absolute value"): "known mistake: no absolute value",
     ("planar_flow", "1 - tanh for tanh'"): "known mistake: 1 - tanh",
     ("planar_flow", "1 - tanh for tanh', by autograd"): "known mistake: 1 - tanh",
     ("radial_flow", "D instead of D - 1"): "known mistake: D log(1 + beta h)",

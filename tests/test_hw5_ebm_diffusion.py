@@ -57,6 +57,9 @@ MUTANTS = [
     ("cosine_beta_schedule", "not clipped",
      "u = torch.arange(T + 1, dtype=torch.float64)\n    f = torch.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2\n"
      "    return 1 - f[1:] / f[:-1]", "values", "expected"),
+    ("cosine_beta_schedule", "float32 steps",
+     "u = torch.arange(T + 1)\n    f = torch.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2\n"
+     "    return (1 - f[1:] / f[:-1]).clamp(max=max_beta).double()", "values", "expected"),
     ("cosine_beta_schedule", "T points of alpha_bar",
      "u = torch.arange(T, dtype=torch.float64)\n    f = torch.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2\n"
      "    return (1 - f[1:] / f[:-1]).clamp(max=max_beta)", "values", "shape"),
@@ -219,6 +222,7 @@ CAUSES = {
     ("cosine_beta_schedule", "cos not squared"): "known mistake: cos instead of cos^2",
     ("cosine_beta_schedule", "not clipped"): "known mistake: no clipping",
     ("cosine_beta_schedule", "T points of alpha_bar"): "without its last row",
+    ("cosine_beta_schedule", "float32 steps"): "only to float32's precision",
     ("q_sample", "one step's coefficients"): "known mistake: one step's coefficients",
     ("q_sample", "alpha_bar_(t-1)"): "known mistake: alpha_bar_{t-1} for alpha_bar_t",
     ("q_sample", "t[0] for the batch"): "known mistake: t[0] for the whole batch",
@@ -304,6 +308,11 @@ VARIANTS = [
      "    v = gather(var, t, x0).expand_as(xt)\n"
      "    lv = gather(torch.log(torch.where(torch.arange(len(var)) == 0, var[1], var)), t, x0).expand_as(xt)\n"
      "    return c0 * x0 + ct * xt, v.clone(), lv.clone()"),
+    ("q_posterior_mean_variance",   # alpha_bar in logs, and alpha_bar_(t-1) by division: a variance of 1e-17 at t = 0
+     "alphas = 1 - betas\n    ab = torch.exp(torch.cumsum(torch.log1p(-betas), 0))\n    prev = ab / alphas\n"
+     "    var = betas * (1 - prev) / (1 - ab)\n    logvar = torch.log(torch.cat([var[1:2], var[1:]]))\n"
+     "    mean = gather(betas * prev.sqrt() / (1 - ab), t, xt) * x0 + gather((1 - prev) * alphas.sqrt() / (1 - ab), t, xt) * xt\n"
+     "    return mean, gather(var, t, xt).expand_as(xt).clone(), gather(logvar, t, xt).expand_as(xt).clone()"),
     ("q_posterior_mean_variance",
      "means, variances, logs = [], [], []\n    for i, step in enumerate(t.tolist()):\n"
      "        ab = torch.prod(1 - betas[: step + 1]).item()\n"
@@ -330,6 +339,8 @@ VARIANTS = [
      "        if t[i] > 0:\n            out[i] = out[i] + betas[t[i]].sqrt().to(xt.dtype) * noise[i]\n    return out"),
     ("ddpm_simple_loss", "return torch.nn.functional.mse_loss(model(q_sample(x0, t, noise, betas), t), noise)"),
     ("ddpm_simple_loss", XT + "return torch.nn.MSELoss()(noise, model(xt, t))"),
+    ("ddpm_simple_loss",   # the network called row by row
+     XT + "pred = torch.cat([model(xt[i:i + 1], t[i:i + 1]) for i in range(len(t))])\n    return ((pred - noise) ** 2).mean()"),
     ("normal_kl",
      "v1, v2 = torch.exp(logvar1), torch.exp(logvar2)\n    return 0.5 * (torch.log(v2 / v1) + (v1 + (mean1 - mean2) ** 2) / v2 - 1)"),
     ("normal_kl",
@@ -351,10 +362,13 @@ VARIANTS = [
      "                     torch.where(x0 >= 1 - 1e-3, torch.special.log_ndtr(-z_minus).clamp(min=math.log(1e-12)), log_mid))\n"
      "    " + POSTERIOR_KL + "return torch.where(t == 0, -lp.flatten(1).sum(-1), kl)"),
     ("nce_loss", "return F.softplus(-logit_data).mean() + F.softplus(logit_noise).mean()"),
+    ("nce_loss",   # for a batch of one, autograd's gradient is an expanded view (stride 0)
+     "return -(F.logsigmoid(logit_data).sum() / logit_data.shape[0] + F.logsigmoid(-logit_noise).sum() / logit_noise.shape[0])"),
     ("nce_loss",
      "data = F.binary_cross_entropy_with_logits(logit_data, torch.ones_like(logit_data))\n"
      "    noise = F.binary_cross_entropy_with_logits(logit_noise, torch.zeros_like(logit_noise))\n    return data + noise"),
     ("nce_optimal_logit", "return sympy.log(p_d / p_n)"),
+    ("nce_optimal_logit", "return 2 * sympy.atanh((p_d - p_n) / (p_d + p_n))"),
     ("nce_optimal_logit", "G = sympy.Symbol('G')\n    objective = p_d * sympy.log(1 / (1 + sympy.exp(-G))) + p_n * sympy.log(1 / (1 + sympy.exp(G)))\n"
      "    return sympy.solve(sympy.diff(objective, G), G)[0]"),
     ("marginal_variance", "return beta_1 + beta_2 - beta_1 * beta_2"),

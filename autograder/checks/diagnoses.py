@@ -30,6 +30,10 @@ def explain(actual, expected, dtype: str, inputs: dict, mistakes=(), what: str =
     for hint, value in mistakes:
         if value is not None and value.shape == a.shape and _fits(a, value.double(), b, close):
             return f"{PREFIX}your {what} are those of a known mistake: {hint}"
+    if dtype == "float64" and a.shape == b.shape and _closeness("float32")(a, b):
+        return (f"{PREFIX}your {what} agree with the expected ones only to float32's precision: is something "
+                "computed in float32 (a tensor made without dtype=torch.float64, an integer tensor divided by a "
+                "number)?")
     sentence = _reshaped(a, b, close, sizes) if a.shape != b.shape else _same_shape(a, b, close, sizes, inputs, what)
     return f"{PREFIX}{sentence}" if sentence else ""
 

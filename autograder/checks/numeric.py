@@ -206,7 +206,7 @@ class MetaProbe(Check):
     further arguments that are not tensors ({"value": ...} or {"function": ...}); or instead
     "inputs": a recipe per argument (tensors/make_input), every tensor placed on the probed device
     except those marked "on_cpu": true (an argument the contract lets stay on the CPU, such as a
-    schedule). "note": a sentence added to a failing verdict (what the contract expects).
+    schedule). "note": what the contract expects, added to a verdict that a tensor is on the wrong device.
 
     Where meta tensors cannot decide (the function reads values: `.tolist()`, `.item()`, numpy;
     or uses an operator without a meta kernel), the probe runs the function on data that lives
@@ -263,12 +263,7 @@ class MetaProbe(Check):
         return value
 
     def run(self, student, prepared, device):
-        verdict = self._probe(student, wire.decode(prepared), device)
-        if not verdict.passed and self.params.get("note"):
-            return Verdict(False, f"{verdict.message}\n  {self.params['note']}")
-        return verdict
-
-    def _probe(self, student, expected, device):
+        expected = wire.decode(prepared)
         try:
             result = self.call(student, *self._args())
         except StudentError as error:
@@ -276,6 +271,11 @@ class MetaProbe(Check):
             return verdict or self._on_data(student, expected, device)   # meta tensors cannot decide
         problem = _structure_problem(result.value, expected, "the result on meta inputs")
         return Verdict(problem is None, problem or "follows the inputs' device")
+
+    def _device_verdict(self, message: str):
+        """A failing verdict for a tensor on the wrong device, with what the contract expects."""
+        note = self.params.get("note")
+        return Verdict(False, f"{message}\n  {note}" if note else message)
 
     @property
     def carries_modules(self) -> bool:
@@ -303,8 +303,8 @@ class MetaProbe(Check):
         value = result.value
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, wire.TensorInfo) and item.device.split(":")[0] != gpu.split(":")[0]:
-                return Verdict(False, f"{self.CPU_MESSAGE}\n  the result is on {item.device} while the "
-                                      f"inputs were on {where}")
+                return self._device_verdict(f"{self.CPU_MESSAGE}\n  the result is on {item.device} while the "
+                                            f"inputs were on {where}")
         problem = _structure_problem(value, expected, f"the result on {where}", any_device=True)
         return Verdict(problem is None, problem or f"follows the inputs' device (checked on {where}: "
                                                    "the function does not run on meta tensors)")
@@ -313,7 +313,7 @@ class MetaProbe(Check):
         """A failing verdict if `text` is torch's error for tensors on two devices, else None."""
         for sign, message in self.SIGNS.items():
             if sign in text:
-                return Verdict(False, f"{message}\n  {text}")
+                return self._device_verdict(f"{message}\n  {text}")
         return None
 
     def _on_cpu(self, student, text):

@@ -125,7 +125,10 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
         return None
     index = _index(too_far)
     where = f" at index {index}" if a.dim() else ""
-    return f"{what} is {a[index].item():.6g}{where}, expected {b[index].item():.6g}"
+    got, want = f"{a[index].item():.6g}", f"{b[index].item():.6g}"
+    if got == want:   # they differ beyond 6 digits (a float64 tolerance): show every digit
+        got, want = repr(a[index].item()), repr(b[index].item())
+    return f"{what} is {got}{where}, expected {want}"
 
 
 def guess_from_shapes(actual: tuple, expected: tuple) -> str:
