@@ -93,6 +93,23 @@ def assert_full_marks(results: dict) -> None:
     assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}
 
 
+def assert_saved_clean(notebook, graded: dict):
+    """A practical notebook as released: valid, on the python3 kernel, without outputs, its first
+    code cell tagged `parameters` (the device defaulting to CUDA where there is one), and one
+    graded cell, the last code cell, with the nbgrader metadata `graded`. Returns that cell."""
+    import nbformat
+
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert notebook.cells[1] is code[0] and "parameters" in code[0].metadata.get("tags", [])
+    assert "DEVICE = \"cuda\" if torch.cuda.is_available() else \"cpu\"" in code[0].source
+    assert code[-1].metadata.nbgrader == graded
+    assert [c.metadata.get("nbgrader") for c in code].count(None) == len(code) - 1   # the only graded cell
+    return code[-1]
+
+
 @pytest.fixture
 def course_copy(tmp_path):
     """A copy of the course folder (course.yml, solutions, assignments) that a test may edit."""

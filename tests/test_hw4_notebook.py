@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from conftest import assert_saved_clean
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,15 +80,7 @@ print(json.dumps({"test_nll": reached, "flow_test_nll": flow_test_nll, "cropped"
 
 def test_notebook_is_saved_clean_and_its_quality_cell_is_gradable():
     notebook = load()
-    nbformat.validate(notebook)
-    assert notebook.metadata.kernelspec.name == "python3"
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert notebook.cells[1] is code[0] and "parameters" in code[0].metadata.get("tags", [])
-    assert "DEVICE = \"cuda\" if torch.cuda.is_available() else \"cpu\"" in code[0].source
-    cell = quality_cell(notebook)
-    assert cell.metadata.nbgrader == GRADED
-    assert [c.metadata.get("nbgrader") for c in code].count(None) == len(code) - 1   # the only graded cell
+    cell = assert_saved_clean(notebook, GRADED)
     low, high = band(cell.source)
     assert 0 < low < high < UNTRAINED
     # the markdown above the cell documents the same band

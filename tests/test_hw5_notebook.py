@@ -20,6 +20,8 @@ import torch
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from conftest import assert_saved_clean
+
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "hw5_ebm_diffusion"
 ASSIGNMENT = ROOT / "assignments" / NAME
@@ -73,16 +75,9 @@ print(json.dumps({"reached": reached, "gaussian": energy_distance(baseline_sampl
 
 def test_notebook_is_saved_clean_and_its_quality_cell_is_gradable():
     notebook = load()
-    nbformat.validate(notebook)
-    assert notebook.metadata.kernelspec.name == "python3"
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert notebook.cells[1] is code[0] and "parameters" in code[0].metadata.get("tags", [])
-    assert "DEVICE = \"cuda\" if torch.cuda.is_available() else \"cpu\"" in code[0].source
-    assert "N_SAMPLES = 2000" in code[0].source and "T = 1000" in code[0].source
-    cell = quality_cell(notebook)
-    assert cell.metadata.nbgrader == GRADED
-    assert [c.metadata.get("nbgrader") for c in code].count(None) == len(code) - 1   # the only graded cell
+    cell = assert_saved_clean(notebook, GRADED)
+    parameters = notebook.cells[1].source
+    assert "N_SAMPLES = 2000" in parameters and "T = 1000" in parameters
     value = threshold(cell.source)
     assert 0 < value < 0.02   # a Gaussian fitted to the data scores about 0.03
     # the markdown above the cell documents the same threshold
