@@ -111,12 +111,18 @@ class MLP(Kind):
 
     @staticmethod
     def forward(module, x):
+        return MLP.layers(module, x, len(module.settings["sizes"]) - 1, module.settings["activation"],
+                          module.settings["output"])
+
+    @staticmethod
+    def layers(module, x, count: int, activation: str, output: str):
+        """x through the module's Linear layers weight0/bias0 .. weight{count-1}/bias{count-1},
+        `activation` between them and `output` after the last."""
         import torch.nn.functional as F
 
-        count = len(module.settings["sizes"]) - 1
         for i in range(count):
             x = F.linear(x, getattr(module, f"weight{i}"), getattr(module, f"bias{i}"))
-            x = activate(x, module.settings["activation"] if i < count - 1 else module.settings["output"])
+            x = activate(x, activation if i < count - 1 else output)
         return x
 
 
@@ -313,10 +319,7 @@ class TimeMLP(Kind):
         frequencies = steps ** (-torch.arange(cls.FREQUENCIES, dtype=x.dtype, device=x.device) / cls.FREQUENCIES)
         angles = t.to(dtype=x.dtype, device=x.device).reshape(-1, 1) * frequencies
         h = torch.cat([x.reshape(len(x), -1), torch.sin(angles), torch.cos(angles)], -1)
-        count = len(cls.sizes(module.settings)) - 1
-        for i in range(count):
-            h = h @ getattr(module, f"weight{i}").T + getattr(module, f"bias{i}")
-            h = activate(h, module.settings["activation"]) if i < count - 1 else h
+        h = MLP.layers(module, h, len(cls.sizes(module.settings)) - 1, module.settings["activation"], "identity")
         return h.reshape(x.shape)
 
 

@@ -223,7 +223,7 @@ def test_every_reference_runs_on_the_simulated_gpu_as_on_the_cpu(assignment):
     assert probes
     for check in probes:
         fn = getattr(reference.modules[check.module], check.function)
-        on_cpu = check._args("cpu", data=True)
+        on_cpu = check._args("cpu")
         on_gpu = [fake_device.place(a.clone()) if isinstance(a, torch.Tensor) else a for a in on_cpu]
         expected, _ = calls.invoke(fn, on_cpu, {}, seed=3)
         actual, _ = calls.invoke(fn, on_gpu, {}, seed=3)

@@ -202,7 +202,7 @@ def _structure_problem(value, expected, what, any_device=False):
 class MetaProbe(Check):
     """Runs the function on `meta` tensors, which have a device but no data. Code that creates
     tensors on the CPU instead of the inputs' device fails here even on a CPU-only grader.
-    params: "shapes" of the tensor arguments (zeros), then optionally "extra_args": recipes of
+    params: "shapes" of the float tensor arguments, then optionally "extra_args": recipes of
     further arguments that are not tensors ({"value": ...} or {"function": ...}); or instead
     "inputs": a recipe per argument (tensors/make_input), every tensor placed on the probed device
     except those marked "on_cpu": true (an argument the contract lets stay on the CPU, such as a
@@ -224,8 +224,8 @@ class MetaProbe(Check):
              "to host memory": NUMPY_MESSAGE}
 
     def prepare(self, reference, device):
-        # The expected shape and dtype, from the reference on CPU zeros: the judge need not pay
-        # for loading meta kernels.
+        # The expected shape and dtype, from the reference on the CPU: the judge need not pay for
+        # loading meta kernels.
         value = self.call(reference, *self._args("cpu")).value
         items = value if isinstance(value, list) else [value]   # a tuple: its tensors, each on meta
         if not all(isinstance(v, wire.TensorInfo) for v in items):
@@ -233,34 +233,27 @@ class MetaProbe(Check):
         meta = [{"t": "tensor", "dtype": v.dtype, "shape": list(v.shape), "device": "meta", "data": None} for v in items]
         return {"t": "list", "items": meta} if isinstance(value, list) else meta[0]
 
-    def _args(self, device="meta", data=False):
-        """The arguments on `device`: zeros, or with data, seeded values in [0.25, 0.75] (valid
-        as probabilities, scales and logits alike). The simulated GPU's travel as wire.TensorInfo."""
-        import torch
-
-        from ..calls import FAKE_DEVICE
-
-        on = "cpu" if device == FAKE_DEVICE else device
+    def _recipes(self) -> list:
+        """A recipe per argument: "inputs", or float tensors of the "shapes" with seeded values in
+        [0.25, 0.75] (valid as probabilities, scales and logits alike), then the "extra_args"."""
         if "inputs" in self.params:
-            return [self._input(recipe, i, device) for i, recipe in enumerate(self.params["inputs"])]
-        if data:
-            tensors = [make_input({"uniform": shape, "low": 0.25, "high": 0.75}, "float32", i, on)
-                       for i, shape in enumerate(self.params["shapes"])]
-        else:
-            tensors = [torch.zeros(shape, dtype=torch.float32, device=on) for shape in self.params["shapes"]]
-        if device == FAKE_DEVICE:
-            tensors = [wire.TensorInfo(t, "float32", tuple(t.shape), FAKE_DEVICE) for t in tensors]
-        return tensors + [make_input(r, "float32", 0, on) for r in self.params.get("extra_args", [])]
+            return self.params["inputs"]
+        return [{"uniform": shape, "low": 0.25, "high": 0.75} for shape in self.params["shapes"]] + \
+            self.params.get("extra_args", [])
 
-    def _input(self, recipe, index, device):
-        """One argument of "inputs" on `device` (meta tensors have no data; elsewhere seeded values)."""
+    def _args(self, device="meta"):
+        """The arguments on `device` (meta tensors have no data), tensors marked "on_cpu" on the
+        CPU; the simulated GPU's travel as wire.TensorInfo."""
         from ..calls import FAKE_DEVICE
 
-        kept = recipe.get("on_cpu", False)
-        value = make_input(recipe, "float32", index, "cpu" if kept or device == FAKE_DEVICE else device)
-        if device == FAKE_DEVICE and not kept and hasattr(value, "dtype"):
-            return wire.TensorInfo(value, str(value.dtype).removeprefix("torch."), tuple(value.shape), FAKE_DEVICE)
-        return value
+        args = []
+        for index, recipe in enumerate(self._recipes()):
+            kept = recipe.get("on_cpu", False)
+            value = make_input(recipe, "float32", index, "cpu" if kept or device == FAKE_DEVICE else device)
+            if device == FAKE_DEVICE and not kept and hasattr(value, "dtype"):
+                value = wire.TensorInfo(value, str(value.dtype).removeprefix("torch."), tuple(value.shape), FAKE_DEVICE)
+            args.append(value)
+        return args
 
     def run(self, student, prepared, device):
         expected = wire.decode(prepared)
@@ -283,7 +276,7 @@ class MetaProbe(Check):
         GPU holds tensors only, so such a probe runs on meta tensors or on CUDA."""
         def module(recipe):
             return "module" in recipe or any(module(r) for r in recipe.get("list", []))
-        return any(module(r) for r in [*self.params.get("extra_args", []), *self.params.get("inputs", [])])
+        return any(module(r) for r in self._recipes())
 
     def _on_data(self, student, expected, device):
         """The probe on inputs with data: on CUDA when grading there, else on the simulated GPU."""
@@ -294,7 +287,7 @@ class MetaProbe(Check):
             return self._on_cpu(student, "(networks and layers cannot be placed on the simulated GPU)")
         where = "CUDA" if gpu != FAKE_DEVICE else "a simulated GPU"
         try:
-            result = self.call(student, *self._args(gpu, data=True))
+            result = self.call(student, *self._args(gpu))
         except StudentError as error:
             text = str(error)
             # on the simulated GPU, only its own errors count: a real error may come from a gap in it
@@ -320,7 +313,7 @@ class MetaProbe(Check):
         """The run on another device failed otherwise: an error the function raises on the CPU too
         is the student's; else the probe cannot decide."""
         try:
-            self.call(student, *self._args("cpu", data=True))
+            self.call(student, *self._args("cpu"))
         except StudentError as error:
             return Verdict(False, str(error))
         return Verdict(True, "inconclusive: the function runs on the CPU but neither on meta tensors "

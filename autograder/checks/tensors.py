@@ -2,6 +2,8 @@
 failure messages say what is wrong (shape, dtype, device, gradient, value at an index)."""
 from __future__ import annotations
 
+import math
+
 from .. import wire
 
 # (rtol, atol relative to the expected values' magnitude): float32 leaves room for other
@@ -109,12 +111,7 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     bad_finite = torch.isfinite(a) != torch.isfinite(b)
     if bad_finite.any():
         index = _index(bad_finite)
-        hint = ("a log or square root of a negative number, inf - inf after an overflow, or log 0 in a branch "
-                "of torch.where that is not selected (both branches are differentiated)?"
-                if a[index].isnan() and not b[index].isnan()
-                else "a log of 0 (an underflow)? clamp what goes into the log, or use a stable form: logsigmoid, "
-                "log_softmax, logsumexp" if a[index].item() == float("-inf")
-                else "an overflow? prefer stable forms: softplus, logsigmoid, logsumexp")
+        hint = _non_finite_hint(a[index].item(), b[index].item())
         return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} ({hint})"
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     finite = torch.isfinite(b)
@@ -129,6 +126,17 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     if got == want:   # they differ beyond 6 digits (a float64 tolerance): show every digit
         got, want = repr(a[index].item()), repr(b[index].item())
     return f"{what} is {got}{where}, expected {want}"
+
+
+def _non_finite_hint(got: float, want: float) -> str:
+    """What commonly makes a value NaN or infinite where a finite one (or another) is expected."""
+    if math.isnan(got) and not math.isnan(want):
+        return ("a log or square root of a negative number, inf - inf after an overflow, or log 0 in a branch "
+                "of torch.where that is not selected (both branches are differentiated)?")
+    if got == -math.inf:
+        return ("a log of 0 (an underflow)? clamp what goes into the log, or use a stable form: logsigmoid, "
+                "log_softmax, logsumexp")
+    return "an overflow? prefer stable forms: softplus, logsigmoid, logsumexp"
 
 
 def guess_from_shapes(actual: tuple, expected: tuple) -> str:
