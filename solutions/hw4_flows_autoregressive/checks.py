@@ -9,21 +9,10 @@ from autograder.checks.grids import GridFormat, GridKey
 from autograder.checks.numeric import MatchesReference, MetaProbe
 from autograder.checks.properties import Property
 from autograder.checks.raises import Raises
+from autograder.checks.recipes import case, normal, uniform, value
 from autograder.checks.symbolic import SymbolicEquals, SymbolicForm
 
 FILES = ["answers.py", "autoregressive.py", "flows.py"]
-
-
-def normal(*shape, scale=1.0):
-    return {"normal": list(shape), "scale": scale}
-
-
-def uniform(*shape, low, high):
-    return {"uniform": list(shape), "low": low, "high": high}
-
-
-def value(v):
-    return {"value": v}
 
 
 def mlp(*sizes, activation="tanh"):
@@ -33,10 +22,6 @@ def mlp(*sizes, activation="tanh"):
 def layers(*kinds, dim):
     return {"list": [{"module": k, "dim": dim, "scale": 0.4} if k in ("affine", "linear") else {"module": k}
                      for k in kinds]}
-
-
-def case(seed, dtype, *args, **kwargs):
-    return {"seed": seed, "dtype": dtype, "args": list(args), **({"kwargs": kwargs} if kwargs else {})}
 
 
 def ar(name, kind, **params):

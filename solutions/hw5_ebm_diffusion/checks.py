@@ -11,17 +11,10 @@ import random
 from autograder.checks.choice import ChoiceFormat, MultipleChoice
 from autograder.checks.numeric import MatchesReference, MetaProbe
 from autograder.checks.properties import Property
+from autograder.checks.recipes import case, normal, value
 from autograder.checks.symbolic import SymbolicEquals, SymbolicForm
 
 FILES = ["answers.py", "diffusion.py", "nce.py"]
-
-
-def normal(*shape, scale=1.0):
-    return {"normal": list(shape), "scale": scale}
-
-
-def value(v):
-    return {"value": v}
 
 
 def steps(*t):
@@ -34,10 +27,6 @@ def betas(count, high=0.2):
 
 def time_mlp(*shape, steps=10):
     return {"module": "time_mlp", "shape": list(shape), "hidden": [16], "steps": steps, "scale": 0.8}
-
-
-def case(seed, dtype, *args, **kwargs):
-    return {"seed": seed, "dtype": dtype, "args": list(args), **({"kwargs": kwargs} if kwargs else {})}
 
 
 def decoder_case(seed, dtype, shape, t, count, sigma, far=False):
