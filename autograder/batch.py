@@ -2,8 +2,8 @@
 
 SUBMISSIONS_DIR holds one folder per student (named after the student), or is Gradescope's
 "Export Submissions" folder (submission_metadata.yml and a submission_ID folder per submission).
-Each of the N jobs is a judge process (`serve`) that loads the references and prepares every
-check once, then grades submissions one after another; each submission still runs in a worker
+Each of the N jobs is a judge process (`serve`) that prepares every check once (or reads them as
+an earlier grading kept them, prepared.py), then grades submissions one after another; each submission still runs in a worker
 process of its own, sandboxed as in `course grade`, so one that crashes, hangs or attacks the
 grader costs only its own row. Its results.json goes to RESULTS_DIR/<folder>/, with grading.json:
 what it was graded from and its report, so that grading the class again after a change of points
@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import os
 import queue
@@ -188,14 +187,13 @@ def serve(root: Path, assignment_id: str, device: str | None) -> None:
 
 def grading_digest(root: Path, assignment: config.Assignment, device: str | None) -> str:
     """What verdicts depend on besides the submission: the grader's code, the solution folder
-    (references, checks, known mistakes), the assignment's public properties, torch, sympy and hypothesis, the device, the protections
+    (references, checks, known mistakes), the assignment's public properties, Python, torch, numpy, sympy and hypothesis, the device, the protections
     in force (a weaker sandbox may have let a submission read the references), and the assignment's
     settings but points."""
-    digest = hashlib.sha256(" ".join(importlib.metadata.version(p) for p in ("torch", "sympy", "hypothesis")).encode())
+    digest = hashlib.sha256()
     protections = Sandbox(hidden=[Path(root) / "solutions"]).missing()
-    package = Path(__file__).parent
-    for folder in (package, Path(root) / "solutions" / assignment.id):
-        engine.add_files(digest, folder)
+    engine.add_grader(digest)
+    engine.add_files(digest, Path(root) / "solutions" / assignment.id)
     engine.add_file(digest, Path(root) / "assignments" / assignment.id / properties.PROPERTIES_FILE)
     settings = {name: s.visibility for name, s in assignment.settings().items()}
     digest.update(json.dumps([settings, assignment.timeout, assignment.time_budget, assignment.memory_mb,

@@ -7,6 +7,7 @@
     course nbgrader ASSIGNMENT COURSE_DIR                   an nbgrader course folder
     course gradescope ASSIGNMENT OUT.zip [--torch cpu|auto]  the Gradescope autograder zip
     course grade-all ASSIGNMENT SUBMISSIONS_DIR --csv grades.csv [--jobs N] [--fresh]   a whole class
+    course prepare ASSIGNMENT [--device D]                  prepare the hidden checks once, for later gradings
 """
 from __future__ import annotations
 
@@ -69,11 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("--fresh", action="store_true", help="grade every submission again (by default a "
                       "submission graded before with the same files, checks and solutions is re-scored "
                       "from its recorded verdicts with today's points)")
+    ready = verbs.add_parser("prepare", help="prepare every check's hidden data once (solutions/.prepared), "
+                             "so that each later grading starts without running the references")
+    ready.add_argument("assignment")
+    ready.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     args = parser.parse_args(argv)
     root = args.root or find_root()
     try:
         return {"grade": _grade, "check": _check, "stubs": _stubs, "release": _release,
-                "nbgrader": _nbgrader, "gradescope": _gradescope, "grade-all": _grade_all}[args.verb](root, args)
+                "nbgrader": _nbgrader, "gradescope": _gradescope, "grade-all": _grade_all, "prepare": _prepare}[args.verb](root, args)
     except (config.ConfigError, stubs.StubError, release.ReleaseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -157,3 +162,15 @@ def _grade_all(root: Path, args) -> int:
     for g in failed:
         print(f"  not graded: {g.folder.name} ({', '.join(g.students)}): {g.problem}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _prepare(root: Path, args) -> int:
+    kept = engine.prepare(root, args.assignment, args.device)
+    if kept is None:
+        print("nothing kept: without bubblewrap, student code could change the file; each grading "
+              "prepares its checks itself")
+    elif not kept.is_file():
+        print(f"could not write {kept}; each grading prepares its checks itself", file=sys.stderr)
+    else:
+        print(f"kept in {kept}: gradings of {args.assignment} on this machine start from it")
+    return 0

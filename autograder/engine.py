@@ -6,8 +6,11 @@ in a student's folder that has no reference at all.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib
+import importlib.metadata
 import importlib.util
 import json
 import math
@@ -18,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks as check_kinds
-from . import config
+from . import config, prepared
 from .checks import properties
-from .runner import GraderError, Reference, Submission, time_limit
+from .runner import GraderError, Reference, Submission, start_template, time_limit
 from .sandbox import Limits, Sandbox
 
 PUBLIC_CHECKS_FILE = "public_checks.json"
@@ -111,10 +114,11 @@ class Judge:
     reference, and each check's inputs, expected values and time limit, prepared once (they are
     the same for every student: every draw is seeded)."""
 
-    def __init__(self, root: Path, assignment, folder: Path, suite: Suite, device: str | None):
+    def __init__(self, root: Path, assignment, folder: Path, suite: Suite, device: str | None, digest: str):
         self.root, self.assignment, self.folder, self.suite = Path(root), assignment, folder, suite
-        self.asked_device = device
+        self.asked_device, self.digest = device, digest
         self.prepared: dict[str, tuple] = {}   # check name -> (prepared data, seconds per call)
+        self.kept: tuple | None = None   # where the prepared checks are kept on disk, and their key
 
     # loaded on first use, so that a first grading starts its worker (which imports torch) first
     @functools.cached_property
@@ -127,17 +131,33 @@ class Judge:
 
     def prepare(self, check) -> tuple:
         if check.name not in self.prepared:
-            prepared = check.prepare(self.reference, self.device)
+            data = check.prepare(self.reference, self.device)
             limit = time_limit(self.reference.slowest.get(check.function, 0.0), self.assignment.timeout,
                                check.floor_seconds)
-            self.prepared[check.name] = prepared, limit
+            self.prepared[check.name] = prepared.as_stored(data), limit
         return self.prepared[check.name]
+
+    def prepare_all(self, checks) -> None:
+        """Prepare `checks` before the first call (a first grading's worker still imports torch
+        meanwhile): from disk where they are kept there, else with the reference, then kept."""
+        if self.kept is None:
+            self.kept = (prepared.location(self.root, self.assignment.id, self.device),
+                         preparation_key(self.digest, self.device))
+            self.prepared.update(prepared.load(*self.kept) or {})
+        missing = [c for c in checks if c.name not in self.prepared]
+        for check in missing:
+            with contextlib.suppress(Exception):   # a grader bug recurs, and costs its check, in _run_one
+                self.prepare(check)
+        if missing and len(self.prepared) == len(self.suite.checks):
+            prepared.save(*self.kept, self.prepared)
 
     def grade(self, student: Submission, only: set[str] | None = None) -> Report:
         """Every check (of the functions in `only`, if given) on the student's started worker."""
         settings = self.assignment.settings()
         report = Report(self.assignment.id, notes=student.sandbox.missing())
         checks = [c for c in self.suite.checks if only is None or c.function in only]
+        self.prepare_all(checks)
+        warm_up(checks, search=False)   # hypothesis runs here only to shrink a replayed failure
         # Public checks first: a timeout or a spent budget met in a hidden check must not show in a
         # public one's message before the due date. Reported in the suite's order.
         order = sorted(range(len(checks)), key=lambda i: settings[checks[i].name].visibility != "public")
@@ -161,7 +181,7 @@ def judge_for(root: Path, assignment_id: str, device: str | None = None) -> Judg
     root = Path(root).resolve()
     key, digest = (str(root), assignment_id, device), _digest(root, assignment_id)
     if key not in _judges or _judges[key][0] != digest:
-        _judges[key] = digest, Judge(root, *_load(root, assignment_id), device)
+        _judges[key] = digest, Judge(root, *_load(root, assignment_id), device, digest)
     return _judges[key][1]
 
 
@@ -171,6 +191,21 @@ def _digest(root: Path, assignment_id: str) -> str:
     add_files(digest, root / "solutions" / assignment_id)
     add_file(digest, root / "assignments" / assignment_id / properties.PROPERTIES_FILE)
     return digest.hexdigest()
+
+
+def preparation_key(judge_digest: str, device: str) -> str:
+    """What every check's prepared data depends on: the judge's digest (`_digest`), the grader and
+    the device."""
+    digest = hashlib.sha256(f"{judge_digest} {device}".encode())
+    add_grader(digest)
+    return digest.hexdigest()
+
+
+def add_grader(digest) -> None:
+    """Feed the grader's own code and the versions of Python, torch, numpy, sympy and hypothesis to `digest`."""
+    versions = [importlib.metadata.version(p) for p in ("torch", "numpy", "sympy", "hypothesis")]
+    digest.update(" ".join([sys.version, *versions]).encode())
+    add_files(digest, Path(__file__).parent)
 
 
 def add_files(digest, folder: Path) -> None:
@@ -184,13 +219,25 @@ def add_file(digest, path: Path) -> None:
     digest.update(Path(path).read_bytes() + b"\0" if Path(path).is_file() else b"absent\0")
 
 
+def prepare(root: Path, assignment_id: str, device: str | None = None) -> Path | None:
+    """Prepare every check of the assignment and keep them on disk (prepared.py); where they are
+    kept, or None where bubblewrap is not in force. A check that cannot be prepared raises."""
+    judge = judge_for(root, assignment_id, device)
+    judge.prepare_all(judge.suite.checks)
+    for check in judge.suite.checks:
+        judge.prepare(check)   # done, unless it failed: then its error, here rather than in each grading
+    return judge.kept[0]
+
+
 def grade(root: Path, assignment_id: str, submission: Path, device: str | None = None,
           only: set[str] | None = None) -> Report:
     """Every check of the assignment, hidden ones included; needs solutions/ under root.
     `only` restricts grading to the checks of these functions and answers."""
     started = time.monotonic()
+    # started first: on a first grading the worker imports torch while the judge loads the suite
+    # (whose properties may import torch too) and the reference, and prepares the checks
+    start_template([Path(root) / "solutions"])
     judge = judge_for(root, assignment_id, device)
-    # started first: on a first grading the worker imports torch while the judge loads the reference
     student = _start(root, judge.assignment, judge.suite.files, submission, device, started)
     try:
         report = judge.grade(student, only)
@@ -222,14 +269,13 @@ def check_public(frozen: Path, submission: Path, properties_file: Path, only: se
     student.start()
     try:
         report = Report(data["assignment"], public_only=True)
-        checks = []
         library = properties.load_library(properties_file)
-        for entry in data["checks"]:
-            check = check_kinds.from_spec(entry["spec"])
-            if only is not None and check.function not in only:
-                continue
-            properties.bind([check], library, {}, str(properties_file), strict=False)
-            checks.append(check)
+        entries = [(check_kinds.from_spec(e["spec"]), e) for e in data["checks"]]
+        entries = [(c, e) for c, e in entries if only is None or c.function in only]
+        checks = [c for c, _ in entries]
+        properties.bind(checks, library, {}, str(properties_file), strict=False)
+        warm_up(checks, search=True)   # properties' examples are drawn here (freeze_public)
+        for check, entry in entries:
             limit = entry.get("time_limit", data["timeout"])
             report.results.append(_run_one(check, entry["points"], "public",
                                            lambda e=entry, t=limit: (e["prepared"], t), student, "cpu"))
@@ -249,20 +295,34 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
     for check in suite.checks:
         setting = settings[check.name]
         if setting.visibility == "public":
-            prepared = check.prepare(reference, "cpu")
+            # a property's examples are not frozen: hypothesis draws them in the student's own
+            # environment (which shapes its draws), so the file would differ from machine to machine
+            data = None if isinstance(check, properties.Property) else check.prepare(reference, "cpu")
             limit = time_limit(reference.slowest.get(check.function, 0.0), assignment.timeout, check.floor_seconds)
-            entries.append({"spec": check.spec(), "points": setting.points, "prepared": prepared,
+            entries.append({"spec": check.spec(), "points": setting.points, "prepared": data,
                             "time_limit": math.ceil(limit)})   # whole seconds: the file stays stable
     return {"assignment": assignment_id, "files": suite.files, "timeout": assignment.timeout,
             "time_budget": assignment.time_budget, "memory_mb": assignment.memory_mb, "checks": entries}
+
+
+def warm_up(checks, search: bool) -> None:
+    """Start what the checks would start on first use before the first call instead, while a first
+    grading's worker still imports torch: torch (which reads the results; left to the first tensor,
+    it would wait for a worker that the symbolic checks, say, started), sympy, and where property
+    checks search for examples (`search`), hypothesis's one-time set-up."""
+    importlib.import_module("torch")
+    if any(c.computes_sympy for c in checks):
+        importlib.import_module("sympy")
+    if search and any(isinstance(c, properties.Property) for c in checks):
+        properties.warm_up()
 
 
 def _run_one(check, points, visibility, prepare, student, device) -> CheckResult:
     if student.out_of_time():
         return CheckResult(check.name, 0.0, points, student.out_of_time_message(), visibility, check.kind)
     try:
-        prepared, student.time_limit = prepare()
-        verdict = check.run(student, prepared, device)
+        data, student.time_limit = prepare()
+        verdict = check.run(student, data, device)
         score, message, evidence = points * verdict.credit, verdict.message, verdict.evidence
     except GraderError:
         raise

@@ -1,7 +1,8 @@
 """The Gradescope autograder: what `course gradescope ASSIGNMENT OUT.zip` builds.
 
     setup.sh          run once, as root, on Gradescope's Ubuntu 22.04 image: Python 3.11 and the
-                      pinned packages, bubblewrap, and references readable by root alone
+                      pinned packages, bubblewrap, references readable by root alone, and every
+                      check prepared once (`course prepare`)
     run_autograder    run per submission, as root: grade /autograder/submission into
                       /autograder/results/results.json (a valid fallback file if grading dies)
     course/           this package, course.yml and this assignment's references and checks
@@ -46,6 +47,8 @@ fi
 chmod o+x "$AUTOGRADER"
 chown -R root:root "$COURSE"
 chmod -R go-rwx "$COURSE"
+# every check's hidden inputs and expected values, computed once here instead of in each grading
+DGM_COURSE_ROOT="$COURSE" "${{DGM_PYTHON:-$AUTOGRADER/venv/bin/python}}" -m autograder prepare {assignment}
 """
 
 RUN = """#!/usr/bin/env bash
@@ -86,7 +89,7 @@ def build(root: Path, assignment_id: str, out_zip: Path, torch: str = "cpu") -> 
     config.load(root / "course.yml").assignment(assignment_id)   # a clear error for unknown ids
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(archive, "setup.sh", SETUP.format(uv=UV_VERSION, torch=torch), executable=True)
+        _add_text(archive, "setup.sh", SETUP.format(uv=UV_VERSION, torch=torch, assignment=assignment_id), executable=True)
         _add_text(archive, "run_autograder", RUN.format(assignment=assignment_id,
                                                         fallback=fallback_json(assignment_id)), executable=True)
         for name in COURSE_FILES:

@@ -2,6 +2,7 @@
 runs the hidden reference in the judge. Both answer `call(...)` with a `Result`."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -59,14 +60,22 @@ class Result:
 
 def encode_arguments(args, kwargs):
     def one(a):
-        import sympy
+        sympy = sys.modules.get("sympy")   # not imported: `a` is no sympy object
 
-        if isinstance(a, sympy.Symbol):
+        if sympy is not None and isinstance(a, sympy.Symbol):
             return wire.encode_symbol(a.name, {k: v for k, v in a.assumptions0.items() if k in (
                 "real", "positive", "nonnegative", "negative", "integer")})
         return wire.encode(a)
 
     return [one(a) for a in args], {k: one(v) for k, v in (kwargs or {}).items()}
+
+
+def start_template(hidden: list[Path]) -> None:
+    """Start the worker template now where workers will be forked from one (as root under
+    bubblewrap), without waiting for its torch import: a first grading's judge loads meanwhile."""
+    template = template_for(hidden) if Sandbox(hidden=hidden).uses_template else None
+    if template is not None:   # None: it could not fork a worker here, workers are exec'd
+        template.start()
 
 
 class Submission:
@@ -325,6 +334,16 @@ class Reference:
         self.modules = {Path(name).stem: _load_module(Path(folder) / name) for name in files}
         mistakes = Path(folder) / "mistakes.py"
         self.mistakes = _load_module(mistakes).MISTAKES if mistakes.exists() else {}
+
+    @contextlib.contextmanager
+    def untimed(self):
+        """Calls that set no time limit: a property's examples (many calls, of which one may meet a
+        garbage collection), which its check's limit does not need."""
+        kept = dict(self.slowest)
+        try:
+            yield
+        finally:
+            self.slowest = kept
 
     def mistaken_values(self, function, args, kwargs=None, *, seed=0) -> list[dict]:
         """{"hint", "value" (encoded)} of each known mistake of `function` on these inputs."""

@@ -49,9 +49,41 @@ def warm_up(device: str) -> None:
 
     from . import fake_device  # noqa: F401 - the device probes' simulated GPU
 
+    skip_dynamo_import(torch)
     torch.zeros(1, device="meta").exp()
     if (device == "auto" or device.startswith("cuda")) and torch.cuda.is_available():   # auto: the judge's default
         torch.zeros(1, device="cuda" if device == "auto" else device).exp()   # CUDA's start: seconds
+
+
+_dynamo_skipped = False
+META_KERNELS = ("torch._refs", "torch._prims", "torch._decomp", "torch._meta_registrations")
+
+
+def skip_dynamo_import(torch) -> None:
+    """torch's Python meta kernels (its references, `torch._refs`), which the device probes run, are
+    wrapped by `torch._disable_dynamo`, whose first call imports torch._dynamo (about a CPU-second:
+    inductor, triton, torch.distributed) only to keep torch.compile from tracing into them, and then
+    caches the function it will call as `fn.__dynamo_disable`. Nothing in a worker compiles those
+    kernels, so each such wrapper gets its own function cached instead: the same calls, without the
+    import. Other wrappers (optimizers, say) are left as they are; on a torch whose internals differ,
+    this changes nothing."""
+    import gc
+    import types
+
+    global _dynamo_skipped
+    if _dynamo_skipped:   # a worker forked from the template: done there
+        return
+    _dynamo_skipped = True
+    try:
+        code = torch._disable_dynamo(lambda: None).__code__
+        cell = code.co_freevars.index("fn")
+    except (AttributeError, TypeError, ValueError):
+        return
+    for wrapper in gc.get_objects():
+        if type(wrapper) is types.FunctionType and wrapper.__code__ is code:
+            fn = wrapper.__closure__[cell].cell_contents
+            if str(getattr(fn, "__module__", "")).startswith(META_KERNELS) and getattr(fn, "__dynamo_disable", None) is None:
+                fn.__dynamo_disable = fn
 
 
 def answer(request: dict, folder: str) -> dict:

@@ -11,6 +11,7 @@ properties that must stay hidden, and a check using one of those can only be hid
 below (expect, tensor, close, scalar) are the toolkit those files share."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -61,6 +62,21 @@ def bind(checks, public: dict, hidden: dict, where: str, strict: bool = True) ->
                 raise ValueError(f"{where}: no property {name!r} (used by {check.name!r}) in {PROPERTIES_FILE}")
             check.function_of_property = public.get(name) or hidden[name]
             check.secret = name in hidden
+
+
+@functools.cache
+def warm_up() -> None:
+    """Hypothesis's one-time set-up (a full garbage collection as it registers its generator: a
+    fifth of a second next to torch), done once per process on a test of nothing, so that the first
+    property check does not pay for it."""
+    from hypothesis import given, settings, strategies as st
+
+    @settings(database=None, derandomize=True, max_examples=1, deadline=None)
+    @given(st.integers())
+    def nothing(_):
+        pass
+
+    nothing()
 
 
 # ---------------------------------------------------------------- the properties' toolkit
@@ -121,41 +137,67 @@ class Property(Check):
     def computes_sympy(self):
         return "symbols" in self.params
 
-    def run(self, student, prepared, device):
-        from hypothesis import HealthCheck, given, settings, strategies as st
+    def prepare(self, reference, device):
+        """{"examples": each example's draws}: the examples hypothesis generates for this property,
+        drawn as it runs on the reference (which passes it; so would any correct answer, on the
+        same examples). Grading replays them without hypothesis's engine, and runs hypothesis
+        (the same search, so the same examples) only to shrink a failure. None where a drawn value
+        has no stored form."""
+        if self.function_of_property is None:
+            return None
+        with reference.untimed():
+            verdict, examples = self._search(self.function_of_property, self._call_of(reference))
+        if not verdict.passed:
+            raise RuntimeError(f"the reference fails the property of {self.name!r}: {verdict.message}")
+        try:
+            return {"examples": [[_stored(strategy, value) for strategy, value in drawn] for drawn in examples]}
+        except TypeError:
+            return None
 
+    def run(self, student, prepared, device):
         prop = self.function_of_property
         if prop is None:   # only a local check binds loosely (bind): the student's copy lacks it
             return Verdict(False, f"the property {self.params['property']!r} is missing from {PROPERTIES_FILE} in "
                                   "this folder: restore that file from the assignment you were given")
-        if "symbols" in self.params:
-            call = self._symbolic_call(student)
-        else:
-            call = self._tensor_call(student)
+        call = self._call_of(student)
+        examples = prepared.get("examples") if isinstance(prepared, dict) else None
+        if examples is None:
+            return self._search(prop, call)[0]
+        failure = _replay(prop, call, examples)
+        if failure is None:
+            return Verdict(True, "holds on every generated example")
+        if isinstance(failure, _Abort):   # the student's code failed: calling it again only spends time
+            return Verdict(False, str(failure))
+        verdict = self._search(prop, call)[0]   # shrinks the failure, or decides where replay could not
+        if isinstance(failure, PropertyFailed) and verdict.passed:
+            # hypothesis mines constants from the loaded modules, so a process that loaded others
+            # than the one that prepared may not meet the stored example again: it decides
+            return Verdict(False, str(failure))
+        return verdict
+
+    def _search(self, prop, call) -> tuple[Verdict, list]:
+        """Run the property under hypothesis: the verdict (the first failure is shrunk for a while),
+        and the draws ((strategy, value) pairs) of each example that ran to its end. One test
+        function for preparing and for grading: derandomized hypothesis seeds from its source."""
+        from hypothesis import given, strategies as st
 
         smallest = None   # the latest failure: hypothesis only tries examples smaller than the last
         shrinking = 0     # examples tried since the first failure
+        examples = []
 
-        @settings(derandomize=True, database=None, deadline=None, print_blob=False,
-                  max_examples=self.params.get("max_examples", 25),
-                  suppress_health_check=list(HealthCheck))
+        @self._settings()
         @given(st.data())
         def holds(data):
             nonlocal smallest, shrinking
             shrinking += smallest is not None
+            recorder = _Recorder(data)
             try:
-                prop(call, data)
+                _attempt(prop, call, recorder)
             except PropertyFailed as error:
                 smallest = error
                 stop_if_shrunk_enough()
                 raise
-            except GraderError:   # the grader's own failure (a dead worker) is not the student's
-                raise
-            except (TypeError, ValueError, RuntimeError, IndexError, KeyError, AttributeError, ArithmeticError) as error:
-                # the judge's arithmetic on the student's results failed: they are not what the
-                # property expects (a shape that does not broadcast, a tensor where a number is due)
-                raise _Abort(f"your result cannot be checked for this property ({type(error).__name__}: "
-                             f"{str(error).splitlines()[0][:200]}): is its shape or type the one asked for?") from None
+            examples.append(recorder.drawn)
             stop_if_shrunk_enough()
 
         def stop_if_shrunk_enough():
@@ -166,11 +208,18 @@ class Property(Check):
 
         try:
             holds()
-        except _Abort as error:
-            return Verdict(False, str(error))
-        except PropertyFailed as error:
-            return Verdict(False, str(error))
-        return Verdict(True, "holds on every generated example")
+        except (_Abort, PropertyFailed) as error:
+            return Verdict(False, str(error)), examples
+        return Verdict(True, "holds on every generated example"), examples
+
+    def _settings(self):
+        from hypothesis import HealthCheck, settings
+
+        return settings(derandomize=True, database=None, deadline=None, print_blob=False,
+                        max_examples=self.params.get("max_examples", 25), suppress_health_check=list(HealthCheck))
+
+    def _call_of(self, runner):
+        return self._symbolic_call(runner) if "symbols" in self.params else self._tensor_call(runner)
 
     def _tensor_call(self, student):
         return _Call(self, student)
@@ -193,6 +242,105 @@ class Property(Check):
             return values
 
         return call
+
+
+class _Unreplayable(Exception):
+    """The property draws otherwise than the stored example did (its draws depend on results), or
+    calls hypothesis itself (assume, note): hypothesis must run it."""
+
+
+def _attempt(prop, call, data) -> None:
+    """Run the property once; the judge's arithmetic failing on the student's results ends the
+    search (_Abort): they are not what the property expects."""
+    try:
+        prop(call, data)
+    except (PropertyFailed, GraderError):   # a dead worker is the grader's failure, not the student's
+        raise
+    except (TypeError, ValueError, RuntimeError, IndexError, KeyError, AttributeError, ArithmeticError) as error:
+        # a shape that does not broadcast, a tensor where a number is due
+        raise _Abort(f"your result cannot be checked for this property ({type(error).__name__}: "
+                     f"{str(error).splitlines()[0][:200]}): is its shape or type the one asked for?") from None
+
+
+def _replay(prop, call, examples) -> BaseException | None:
+    """The failure (PropertyFailed, _Abort or _Unreplayable) of the first stored example on which
+    the property does not hold, or None."""
+    from hypothesis.errors import HypothesisException
+
+    for drawn in examples:
+        data = _Replay(drawn)
+        try:
+            _attempt(prop, call, data)
+            data.finish()
+        except (PropertyFailed, _Abort, _Unreplayable) as failure:
+            return failure
+        except HypothesisException as error:   # assume(), note(), event() outside a hypothesis test
+            return _Unreplayable(f"the property calls hypothesis: {type(error).__name__}")
+    return None
+
+
+class _Recorder:
+    """hypothesis's data object, keeping every strategy and the value it drew."""
+
+    def __init__(self, data):
+        self.data, self.drawn = data, []
+
+    def draw(self, strategy, label=None):
+        import copy
+
+        value = self.data.draw(strategy, label)
+        self.drawn.append((strategy, copy.deepcopy(value)))   # the property may change its draws in place
+        return value
+
+
+class _Replay:
+    """A data object that gives back the stored draws of one example, in order, as long as the
+    property asks for the same strategies."""
+
+    def __init__(self, drawn):
+        self.drawn = iter(drawn)
+
+    def draw(self, strategy, label=None):
+        stored = next(self.drawn, None)
+        try:
+            if stored["strategy"] == repr(strategy):
+                return _restored(stored["value"])
+        except (TypeError, KeyError, ValueError):   # none left, or not a stored draw
+            pass
+        raise _Unreplayable(f"the property draws {strategy!r}, which the stored example does not hold next")
+
+    def finish(self) -> None:
+        if next(self.drawn, None) is not None:
+            raise _Unreplayable("the property drew fewer values than the stored example holds")
+
+
+def _stored(strategy, value) -> dict:
+    """A draw as JSON-able data: its strategy's repr and its value (numbers, strings, lists and
+    tuples of them, numpy arrays); TypeError for anything else."""
+    return {"strategy": repr(strategy), "value": _stored_value(value)}
+
+
+def _stored_value(value):
+    import numpy as np
+
+    if type(value) in (bool, int, float, str) or value is None:
+        return {"t": "py", "v": value}
+    if type(value) in (list, tuple):
+        return {"t": type(value).__name__, "items": [_stored_value(v) for v in value]}
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return {"t": "array", "dtype": value.dtype.str, "shape": list(value.shape), "items": value.ravel().tolist()}
+    raise TypeError(f"a drawn {type(value).__name__} has no stored form")
+
+
+def _restored(data):
+    import numpy as np
+
+    if data["t"] == "py":
+        return data["v"]
+    if data["t"] in ("list", "tuple"):
+        items = [_restored(v) for v in data["items"]]
+        return items if data["t"] == "list" else tuple(items)
+    return np.array(data["items"], dtype=np.dtype(data["dtype"])).reshape(data["shape"])
 
 
 class _Call:
