@@ -93,6 +93,11 @@ def assert_full_marks(results: dict) -> None:
     assert results and all(r.passed for r in results.values()), {n: r.message for n, r in results.items() if not r.passed}
 
 
+def quality_cell(notebook):
+    """A practical notebook's graded cell: its last code cell."""
+    return [c for c in notebook.cells if c.cell_type == "code"][-1]
+
+
 def assert_saved_clean(notebook, graded: dict):
     """A practical notebook as released: valid, on the python3 kernel, without outputs, its first
     code cell tagged `parameters` (the device defaulting to CUDA where there is one), and one

@@ -14,15 +14,13 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from conftest import quality_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "hw1_vae"
 # 150 steps (a tenth of the default): about 177 nats with the reference, blurry but recognisable digits.
 SMALL = {"STEPS": 150, "DOWNLOAD": False, "DEVICE": "cpu"}
 UNTRAINED = 784 * math.log(2)
-
-
-def quality_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    return [c for c in notebook.cells if c.cell_type == "code"][-1]
 
 
 def run_notebook(folder: Path, settings: dict) -> nbformat.NotebookNode:

@@ -20,7 +20,7 @@ import torch
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from conftest import assert_saved_clean
+from conftest import assert_saved_clean, quality_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "hw5_ebm_diffusion"
@@ -35,10 +35,6 @@ GRADED = {"grade": True, "solution": False, "locked": True, "points": 2, "grade_
 
 def load(folder: Path = ASSIGNMENT) -> nbformat.NotebookNode:
     return nbformat.read(folder / f"{NAME}.ipynb", as_version=4)
-
-
-def quality_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    return [c for c in notebook.cells if c.cell_type == "code"][-1]
 
 
 def threshold(source: str) -> float:
