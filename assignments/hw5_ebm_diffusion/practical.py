@@ -165,6 +165,28 @@ class NoisePredictor(nn.Module):
         return self.net(torch.cat([xt, self.embedding(t.to(xt.device))], dim=-1))
 
 
+def _train(model: nn.Module, loss, steps: int, lr: float, seed: int, device: str, description: str):
+    """Adam, its learning rate decaying linearly to 0 over the steps, on `loss(generator)`, which
+    draws a batch with a seeded generator on the CPU and returns its loss. Returns the model in
+    eval mode and the loss of every step."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    model.train()
+    with _one_thread_on_the_cpu(device), tqdm(total=steps, desc=description) as bar:
+        for _ in range(steps):
+            value = loss(generator)
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(value.item())
+            bar.update()
+            bar.set_postfix(loss=f"{value.item():.3f}")
+    return model.eval(), losses
+
+
 def train_ddpm(points: torch.Tensor, betas: torch.Tensor, steps: int = 6000, batch_size: int = 1024,
                hidden: int = 128, embedding: int = 32, lr: float = 3e-3, seed: int = 0, device: str = "cpu"):
     """Adam on your diffusion.ddpm_simple_loss over random batches of `points` (drawn with
@@ -173,27 +195,16 @@ def train_ddpm(points: torch.Tensor, betas: torch.Tensor, steps: int = 6000, bat
     0 over the steps. Returns the model in eval mode and the loss of every step."""
     torch.manual_seed(seed)
     model = NoisePredictor(hidden, embedding, points.shape[1]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
-    generator = torch.Generator().manual_seed(seed)
     T = len(betas)
-    losses = []
-    model.train()
-    with _one_thread_on_the_cpu(device), tqdm(total=steps, desc="training the DDPM") as bar:
-        for _ in range(steps):
-            x0 = points[torch.randint(len(points), (batch_size,), generator=generator)].to(device)
-            t = torch.randint(T, (batch_size,), generator=generator).to(device)
-            noise = torch.randn(batch_size, points.shape[1], generator=generator).to(device)
-            loss = _call("diffusion.ddpm_simple_loss (or q_sample or gather, which it may call)",
-                         diffusion.ddpm_simple_loss, model, x0, t, noise, betas)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    return model.eval(), losses
+
+    def loss(generator):
+        x0 = points[torch.randint(len(points), (batch_size,), generator=generator)].to(device)
+        t = torch.randint(T, (batch_size,), generator=generator).to(device)
+        noise = torch.randn(batch_size, points.shape[1], generator=generator).to(device)
+        return _call("diffusion.ddpm_simple_loss (or q_sample or gather, which it may call)",
+                     diffusion.ddpm_simple_loss, model, x0, t, noise, betas)
+
+    return _train(model, loss, steps, lr, seed, device, "training the DDPM")
 
 
 @torch.no_grad()
@@ -328,24 +339,13 @@ def train_nce(points: torch.Tensor, noise: GaussianNoise, steps: int = 5000, bat
     linearly to 0 over the steps. Returns the model in eval mode and the loss of every step."""
     torch.manual_seed(seed)
     model = EnergyModel(hidden, points.shape[1]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
-    generator = torch.Generator().manual_seed(seed)
-    losses = []
-    model.train()
-    with _one_thread_on_the_cpu(device), tqdm(total=steps, desc="training the EBM by NCE") as bar:
-        for _ in range(steps):
-            data = points[torch.randint(len(points), (batch_size,), generator=generator)].to(device)
-            fake = noise.sample(batch_size, generator).to(device)
-            loss = _call("nce.nce_loss", nce.nce_loss, model.logit(data, noise), model.logit(fake, noise))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    return model.eval(), losses
+
+    def loss(generator):
+        data = points[torch.randint(len(points), (batch_size,), generator=generator)].to(device)
+        fake = noise.sample(batch_size, generator).to(device)
+        return _call("nce.nce_loss", nce.nce_loss, model.logit(data, noise), model.logit(fake, noise))
+
+    return _train(model, loss, steps, lr, seed, device, "training the EBM by NCE")
 
 
 @torch.no_grad()
