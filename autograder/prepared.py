@@ -35,12 +35,14 @@ def location(root: Path, assignment_id: str, device: str) -> Path | None:
 
 def load(path: Path | None, key: str) -> dict[str, tuple] | None:
     """{check name: (prepared data, seconds per call)} from `path` if it was written under `key`."""
+    if path is None:
+        return None
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(path.read_text())
         if data.get("key") != key:
             return None
         return {name: (entry["prepared"], entry["time_limit"]) for name, entry in data["checks"].items()}
-    except (TypeError, OSError, ValueError, KeyError, AttributeError):   # none yet, or not ours
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):   # none yet, or not ours
         return None
 
 

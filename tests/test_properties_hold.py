@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 from autograder import config, engine
-from autograder.checks.properties import Property, PropertyFailed, _Call
+from autograder.checks.properties import Property, PropertyFailed
 from autograder.runner import Reference
 from conftest import ROOT
 
@@ -27,7 +27,7 @@ def test_the_reference_has_the_property_on_random_examples(references, assignmen
         references[assignment] = suite, Reference(ROOT / "solutions" / assignment, suite.files)
     suite, reference = references[assignment]
     check = next(c for c in suite.checks if c.name == name)
-    call = check._symbolic_call(reference) if "symbols" in check.params else _Call(check, reference)
+    call = check.call_of(reference)
 
     @seed(20261129)   # not the derandomized examples of grading
     @settings(max_examples=60, derandomize=False, database=None, deadline=None,

@@ -146,7 +146,7 @@ class Property(Check):
         if self.function_of_property is None:
             return None
         with reference.untimed():
-            verdict, examples = self._search(self.function_of_property, self._call_of(reference))
+            verdict, examples = self._search(self.function_of_property, self.call_of(reference))
         if not verdict.passed:
             raise RuntimeError(f"the reference fails the property of {self.name!r}: {verdict.message}")
         try:
@@ -159,7 +159,7 @@ class Property(Check):
         if prop is None:   # only a local check binds loosely (bind): the student's copy lacks it
             return Verdict(False, f"the property {self.params['property']!r} is missing from {PROPERTIES_FILE} in "
                                   "this folder: restore that file from the assignment you were given")
-        call = self._call_of(student)
+        call = self.call_of(student)
         examples = prepared.get("examples") if isinstance(prepared, dict) else None
         if examples is None:
             return self._search(prop, call)[0]
@@ -218,11 +218,9 @@ class Property(Check):
         return settings(derandomize=True, database=None, deadline=None, print_blob=False,
                         max_examples=self.params.get("max_examples", 25), suppress_health_check=list(HealthCheck))
 
-    def _call_of(self, runner):
-        return self._symbolic_call(runner) if "symbols" in self.params else self._tensor_call(runner)
-
-    def _tensor_call(self, student):
-        return _Call(self, student)
+    def call_of(self, runner):
+        """The graded function as the property calls it, through `runner` (the worker or the reference)."""
+        return self._symbolic_call(runner) if "symbols" in self.params else _Call(self, runner)
 
     def _symbolic_call(self, student):
         from .symbolic import evaluate, make_symbols
