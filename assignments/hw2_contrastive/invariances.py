@@ -7,11 +7,8 @@ between unrelated images:
 It is 0 for an encoder invariant to the factor (f constant as the factor varies) and about 1 when
 changing the factor moves the embedding as far as changing the whole image.
 
-Why not nearest neighbours alone (neighbours.factor_agreement)? A nearest neighbour is decided by
-*any* difference: when many training images share the shape and colour of a query, even a faint
-trace of location left in the embedding picks the neighbour at the same location, so agreement
-reports "sensitive" for an encoder that is nearly invariant. Sensitivity measures how much the
-factor moves the embedding, which is what invariance means.
+How this measure relates to the agreement of nearest neighbours (neighbours.factor_agreement),
+and why the two can disagree, is Question 8(d).
 """
 from __future__ import annotations
 

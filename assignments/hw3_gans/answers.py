@@ -66,7 +66,7 @@ def optimal_discriminator(p0, p1):
 
 def density_from_discriminator(f0, d):
     """f1(x) from f0 = f0(x) and d = D*(x)."""
-    # FIXME: solve d = f1 / (f0 + f1) for f1
+    # FIXME: solve the optimal discriminator's formula for f1
     raise NotImplementedError
 
 

@@ -17,7 +17,7 @@ def discriminator_loss(real_logits, fake_logits):
 
 
 def generator_loss(fake_logits):
-    """The non-saturating generator loss: mean of -log D(G(z)) = mean softplus(-fake_logits)."""
+    """The generator loss asked for: mean of -log D(G(z)) = mean softplus(-fake_logits)."""
     # FIXME: your code here
     raise NotImplementedError
 
@@ -32,5 +32,5 @@ def gda_trajectory(d0, g0, alpha, steps):
 def jsd_estimate(d_on_p1, d_on_p0):
     """The estimate of JSD(p0, p1) from a discriminator's probabilities on samples of p1
     (d_on_p1) and on samples of p0 (d_on_p0). A scalar."""
-    # FIXME: JSD = log 2 + E_p1[log D*] / 2 + E_p0[log(1 - D*)] / 2
+    # FIXME: write the JSD through the means of log D* on p1 and of log(1 - D*) on p0
     raise NotImplementedError

@@ -8,6 +8,8 @@ import sympy
 import torch
 import torch.nn.functional as F
 
+from autograder.checks.diagnoses import PUBLIC_SAFE
+
 
 def _kl(mu, logvar):
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
@@ -90,31 +92,31 @@ def kl_univariate_variances_in_log(mu_q, sigma_q, mu_p, sigma_p):
 MISTAKES = {
     "gaussian_kl": [
         ("logvar read as the log standard deviation: the variance is exp(logvar), not exp(2·logvar)",
-         kl_logvar_as_log_std),
-        ("KL(N(0, I) ‖ q) instead of KL(q ‖ N(0, I)): the divergence is not symmetric", kl_reversed),
+         kl_logvar_as_log_std, PUBLIC_SAFE),
+        ("KL(N(0, I) ‖ q) instead of KL(q ‖ N(0, I)): the divergence is not symmetric", kl_reversed, PUBLIC_SAFE),
         ("summed over dimension 0, the batch: the KL of each example sums over its latent "
-         "dimensions, the last one", kl_summed_over_the_batch)],
+         "dimensions, the last one", kl_summed_over_the_batch, PUBLIC_SAFE)],
     "negative_elbo": [
         ("the reconstruction term averaged over the pixels (as binary_cross_entropy_with_logits's "
          "default reduction='mean' does): it is the log-likelihood of the whole example, summed over "
-         "every non-batch dimension, then averaged over the batch", elbo_mean_over_pixels),
+         "every non-batch dimension, then averaged over the batch", elbo_mean_over_pixels, PUBLIC_SAFE),
         ("the arguments of binary_cross_entropy_with_logits swapped: it takes (logits, targets)",
-         elbo_swapped_arguments),
-        ("beta ignored: the KL term is weighted by beta", elbo_beta_ignored),
+         elbo_swapped_arguments, PUBLIC_SAFE),
+        ("beta ignored: the KL term is weighted by beta", elbo_beta_ignored, PUBLIC_SAFE),
         ("the KL term subtracted: the negative ELBO is the reconstruction loss plus beta·KL",
-         elbo_kl_subtracted),
+         elbo_kl_subtracted, PUBLIC_SAFE),
         ("the reconstruction term summed over the last dimension only, and not averaged over the "
          "batch: sum every non-batch dimension (flatten(1).sum(1)), then average over the batch",
-         elbo_last_dimension_only)],
+         elbo_last_dimension_only, PUBLIC_SAFE)],
     "iwae_bound": [
         ("the mean of the log-weights, which is the ELBO: the IWAE bound is the log of the mean of "
-         "the weights (a log-mean-exp)", iwae_as_elbo),
-        ("a logarithm in base 10 (after the max trick): the bound uses the natural logarithm", iwae_log10),
+         "the weights (a log-mean-exp)", iwae_as_elbo, PUBLIC_SAFE),
+        ("a logarithm in base 10 (after the max trick): the bound uses the natural logarithm", iwae_log10, PUBLIC_SAFE),
         ("the largest log-weight: average the weights (log-mean-exp) rather than taking their maximum",
-         iwae_max),
-        ("the first of the K samples only: the bound averages the weights of all K", iwae_first_sample),
+         iwae_max, PUBLIC_SAFE),
+        ("the first of the K samples only: the bound averages the weights of all K", iwae_first_sample, PUBLIC_SAFE),
         ("the log-mean-exp over dimension 1, the batch: the K samples are along dimension 0",
-         iwae_over_the_batch)],
+         iwae_over_the_batch, PUBLIC_SAFE)],
     "kl_univariate_gaussians": [
         ("KL(p ‖ q) instead of KL(q ‖ p): the divergence is not symmetric", kl_univariate_reversed),
         ("the quadratic term without its ½: (σ_q² + (μ_q − μ_p)²) / (2σ_p²)", kl_univariate_without_half),

@@ -4,6 +4,8 @@ equals it on a failing case. Hidden, like the references."""
 import torch
 import torch.nn.functional as F
 
+from autograder.checks.diagnoses import PUBLIC_SAFE
+
 
 def mse_absolute(x_hat, x):
     return (x_hat - x).abs().mean()
@@ -110,33 +112,33 @@ def squared_distance(dot):
 
 
 MISTAKES = {
-    "mse_loss": [("the absolute error |x_hat - x|: the loss squares the differences", mse_absolute)],
+    "mse_loss": [("the absolute error |x_hat - x|: the loss squares the differences", mse_absolute, PUBLIC_SAFE)],
     "contrastive_logits": [
-        ("the dot products without the temperature: divide them by tau", logits_without_temperature),
-        ("the dot products multiplied by tau: divide them by tau", logits_times_temperature)],
+        ("the dot products without the temperature: divide them by tau", logits_without_temperature, PUBLIC_SAFE),
+        ("the dot products multiplied by tau: divide them by tau", logits_times_temperature, PUBLIC_SAFE)],
     "contrastive_loss": [
         ("target 0 for every row: row i's positive is on the diagonal, so its target is i",
-         loss_target_zero),
+         loss_target_zero, PUBLIC_SAFE),
         ("the softmax taken down the columns (dim=0): each row is one anchor's distribution over its "
-         "candidates", loss_softmax_over_columns)],
+         "candidates", loss_softmax_over_columns, PUBLIC_SAFE)],
     "nt_xent": [
         ("the positive left out of the denominator: it runs over the 2b - 1 other embeddings, the "
-         "positive included", nt_xent_without_positive),
+         "positive included", nt_xent_without_positive, PUBLIC_SAFE),
         ("each anchor's similarity with itself left in the denominator: mask the diagonal out",
-         nt_xent_with_self),
-        ("tau = 0.07 as the default: NT-Xent's default here is tau = 0.5", nt_xent_tau_007),
+         nt_xent_with_self, PUBLIC_SAFE),
+        ("tau = 0.07 as the default: NT-Xent's default here is tau = 0.5", nt_xent_tau_007, PUBLIC_SAFE),
         ("dot products of the raw rows: NT-Xent compares cosine similarities, so scale each row to "
-         "unit norm first", nt_xent_unnormalized),
+         "unit norm first", nt_xent_unnormalized, PUBLIC_SAFE),
         ("the anchors of the first view only: each of the 2b embeddings is an anchor once, the mean "
-         "runs over all 2b", nt_xent_first_view_only)],
+         "runs over all 2b", nt_xent_first_view_only, PUBLIC_SAFE)],
     "unified_contrastive_loss": [
-        ("j running over every row, i included: the inner sum is over the j != i", unified_with_i),
-        ("the distances without their factor 1/2: d^2 = ||.||^2 / 2", unified_without_half),
-        ("phi applied to each term: phi takes the inner sum over j", unified_phi_inside),
+        ("j running over every row, i included: the inner sum is over the j != i", unified_with_i, PUBLIC_SAFE),
+        ("the distances without their factor 1/2: d^2 = ||.||^2 / 2", unified_without_half, PUBLIC_SAFE),
+        ("phi applied to each term: phi takes the inner sum over j", unified_phi_inside, PUBLIC_SAFE),
         ("the negatives d_ij taken from z_aug: they compare z_i with the other rows of z",
-         unified_negatives_from_z_aug),
+         unified_negatives_from_z_aug, PUBLIC_SAFE),
         ("phi and psi swapped: psi applies to each difference d_i² - d_ij², phi to their sum over j",
-         unified_phi_psi_swapped)],
+         unified_phi_psi_swapped, PUBLIC_SAFE)],
     "unit_distance": [("the squared distance ||u - v||²: the distance is its square root", squared_distance)],
     "logit_range": [("[0, 1]: the dot product of two unit vectors is a cosine, which can be negative",
                      logit_range_of_a_probability)],

@@ -85,7 +85,7 @@ def optimal_discriminator(p0, p1):
 
 def density_from_discriminator(f0, d):
     """f1(x) from f0 = f0(x) and d = D*(x)."""
-    ### BEGIN SOLUTION solve d = f1 / (f0 + f1) for f1
+    ### BEGIN SOLUTION solve the optimal discriminator's formula for f1
     return f0 * d / (1 - d)
     ### END SOLUTION
 

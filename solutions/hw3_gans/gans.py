@@ -18,7 +18,7 @@ def discriminator_loss(real_logits, fake_logits):
 
 
 def generator_loss(fake_logits):
-    """The non-saturating generator loss: mean of -log D(G(z)) = mean softplus(-fake_logits)."""
+    """The generator loss asked for: mean of -log D(G(z)) = mean softplus(-fake_logits)."""
     ### BEGIN SOLUTION
     return F.softplus(-fake_logits).mean()
     ### END SOLUTION
@@ -39,6 +39,6 @@ def gda_trajectory(d0, g0, alpha, steps):
 def jsd_estimate(d_on_p1, d_on_p0):
     """The estimate of JSD(p0, p1) from a discriminator's probabilities on samples of p1
     (d_on_p1) and on samples of p0 (d_on_p0). A scalar."""
-    ### BEGIN SOLUTION JSD = log 2 + E_p1[log D*] / 2 + E_p0[log(1 - D*)] / 2
+    ### BEGIN SOLUTION write the JSD through the means of log D* on p1 and of log(1 - D*) on p0
     return math.log(2) + 0.5 * torch.log(d_on_p1).mean() + 0.5 * torch.log1p(-d_on_p0).mean()
     ### END SOLUTION

@@ -7,6 +7,8 @@ import sympy
 import torch
 import torch.nn.functional as F
 
+from autograder.checks.diagnoses import PUBLIC_SAFE
+
 
 def discriminator_labels_swapped(real_logits, fake_logits):
     return F.softplus(real_logits).mean() + F.softplus(-fake_logits).mean()
@@ -103,17 +105,18 @@ def density_times_d(f0, d):
 MISTAKES = {
     "discriminator_loss": [
         ("the labels swapped: real samples should get D → 1 (softplus(-real_logits)) and generated "
-         "ones D → 0 (softplus(fake_logits))", discriminator_labels_swapped),
-        ("sums over the samples: each expectation is a mean", discriminator_sums)],
+         "ones D → 0 (softplus(fake_logits))", discriminator_labels_swapped, PUBLIC_SAFE),
+        ("sums over the samples: each expectation is a mean", discriminator_sums, PUBLIC_SAFE)],
     "generator_loss": [
-        ("the saturating loss, mean log(1 - D(G(z))): the non-saturating loss is -mean log D(G(z))",
-         generator_saturating),
-        ("softplus(fake_logits), which is -log(1 - D): the generator minimises -log D = softplus(-fake_logits)",
-         generator_sign)],
+        ("the saturating loss: the generator loss asked for is mean softplus(-fake_logits); check both signs",
+         generator_saturating, PUBLIC_SAFE),
+        ("softplus(fake_logits), which is -log(1 - D): the sign inside softplus; the loss asked for is "
+         "mean softplus(-fake_logits)",
+         generator_sign, PUBLIC_SAFE)],
     "gda_trajectory": [
         ("alternating updates (g uses the new d): in simultaneous GDA both updates use the previous "
-         "iterate", gda_alternating),
-        ("g ascending too: g descends on V(d, g) = d * g (g - alpha * d)", gda_both_ascend)],
+         "iterate", gda_alternating, PUBLIC_SAFE),
+        ("g ascending too: g takes a gradient descent step on V(d, g) = d * g", gda_both_ascend, PUBLIC_SAFE)],
     "gda_matrix": [
         ("alternating updates (g_{k+1} uses d_{k+1}): in simultaneous GDA both updates use (d_k, g_k)",
          gda_matrix_alternating),
@@ -134,8 +137,8 @@ MISTAKES = {
          dirac_eigenvalues_gamma_sign)],
     "jsd_estimate": [
         ("the samples swapped: log D is averaged over the samples of p1, log(1 - D) over those of p0",
-         jsd_samples_swapped),
-        ("log D on both sample sets: the samples of p0 enter through log(1 - D)", jsd_log_d_on_both)],
+         jsd_samples_swapped, PUBLIC_SAFE),
+        ("log D on both sample sets: the samples of p0 enter through log(1 - D)", jsd_log_d_on_both, PUBLIC_SAFE)],
     "optimal_discriminator": [
         ("the optimum for the other class: D*(x) = p1 / (p0 + p1) is the probability of the data, p1",
          discriminator_for_the_other_class),

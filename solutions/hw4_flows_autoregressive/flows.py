@@ -58,7 +58,7 @@ def radial_flow_inverse(y, z0, alpha, beta):
     """The z with radial_flow(z, z0, alpha, beta)[0] == y, for alpha > 0 and a beta for which the
     flow is invertible: find r = ||z - z0|| from rho = ||y - z0|| (Question 8), then z - z0 from
     y - z0."""
-    ### BEGIN SOLUTION the r of radial_r, then divide y - z0 by the factor 1 + beta / (alpha + r)
+    ### BEGIN SOLUTION the r of radial_r, then z from r and y (Question 15)
     diff = y - z0
     rho = diff.norm(dim=-1)
     p = alpha + beta - rho

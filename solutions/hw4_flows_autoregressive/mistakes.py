@@ -9,6 +9,8 @@ import sympy
 import torch
 import torch.nn.functional as F
 
+from autograder.checks.diagnoses import PUBLIC_SAFE
+
 
 def _reference(name):
     """A reference module next to this file (the judge loads files by path, not by import)."""
@@ -179,54 +181,56 @@ def radial_r_minus_root(rho, alpha, beta):
 MISTAKES = {
     "causal_conv_mask": [
         ("the types swapped: type A excludes the centre (the first layer must not see the pixel it "
-         "predicts), type B includes it", mask_types_swapped),
+         "predicts), type B includes it", mask_types_swapped, PUBLIC_SAFE),
         ("the mask transposed: raster order runs along the rows, so the ones are the rows above the "
-         "centre and the positions left of it in its row", mask_transposed),
+         "centre and the positions left of it in its row", mask_transposed, PUBLIC_SAFE),
         ("the mask flipped: it lets through the future (below and right of the centre) instead of the past",
-         mask_flipped),
+         mask_flipped, PUBLIC_SAFE),
         ("the whole centre row: the positions right of the centre come after it in raster order",
-         mask_whole_centre_row)],
+         mask_whole_centre_row, PUBLIC_SAFE)],
     "masked_conv2d": [
-        ("the mask types swapped: type A excludes the centre, type B includes it", conv_types_swapped),
-        ("no mask: the weights must be multiplied by the causal mask", conv_unmasked),
-        ("the mask transposed: raster order runs along the rows", conv_mask_transposed),
-        ("no bias: pass bias to F.conv2d (it may be None)", conv_without_bias)],
+        ("the mask types swapped: type A excludes the centre, type B includes it", conv_types_swapped, PUBLIC_SAFE),
+        ("no mask: the weights must be multiplied by the causal mask", conv_unmasked, PUBLIC_SAFE),
+        ("the mask transposed: raster order runs along the rows", conv_mask_transposed, PUBLIC_SAFE),
+        ("no bias: pass bias to F.conv2d (it may be None)", conv_without_bias, PUBLIC_SAFE)],
     "made_masks": [
         ("'>=' in the output layer: an output must see only hidden units of a strictly smaller degree, or "
-         "output d depends on input d", made_output_at_least),
+         "output d depends on input d", made_output_at_least, PUBLIC_SAFE),
         ("'>' in a hidden layer: hidden units connect to units of the same degree or lower (>=); only the "
-         "output layer is strict", made_hidden_strict)],
+         "output layer is strict", made_hidden_strict, PUBLIC_SAFE)],
     "affine_coupling": [
         ("the log-determinant sums s over every dimension: the dimensions kept by the mask are not "
-         "scaled, multiply s by (1 - mask) first", coupling_log_det_unmasked),
+         "scaled, multiply s by (1 - mask) first", coupling_log_det_unmasked, PUBLIC_SAFE),
         ("the inverse scales before it shifts: the forward map scales then shifts, so its inverse is "
-         "(y - t) * exp(-s)", coupling_inverse_scale_first)],
+         "(y - t) * exp(-s)", coupling_inverse_scale_first, PUBLIC_SAFE)],
     "planar_flow": [
-        ("1 - tanh for the derivative of tanh: tanh'(a) = 1 - tanh(a)^2", planar_one_minus_tanh),
+        ("1 - tanh for the derivative of tanh: tanh'(a) = 1 - tanh(a)^2", planar_one_minus_tanh, PUBLIC_SAFE),
         ("no absolute value: 1 + u . psi(z) may be negative, the log-density change is log|det|",
-         planar_without_abs)],
+         planar_without_abs, PUBLIC_SAFE)],
     "radial_flow": [
         ("D log(1 + beta h): only the D - 1 directions orthogonal to z - z0 are scaled by 1 + beta h; "
-         "the radial one has its own factor", radial_d_directions),
-        ("r = ||z - z0||^2: r is the norm itself (a square root of the sum of squares)", radial_r_squared)],
+         "the radial one has its own factor", radial_d_directions, PUBLIC_SAFE),
+        ("r = ||z - z0||^2: r is the norm itself (a square root of the sum of squares)",
+         radial_r_squared, PUBLIC_SAFE)],
     "radial_flow_inverse": [
-        ("the minus root: r >= 0 is the root with + sqrt (the roots' product -alpha rho is not positive)",
-         radial_inverse_minus_root),
-        ("z0 left out: the result is z, not z - z0", radial_inverse_without_z0),
+        ("the other root of the quadratic: check which of its two roots is non-negative for every rho >= 0",
+         radial_inverse_minus_root, PUBLIC_SAFE),
+        ("z0 left out: the result is z, not z - z0", radial_inverse_without_z0, PUBLIC_SAFE),
         ("the forward map with its sign flipped and rho for r: the factor 1 + beta / (alpha + r) needs r = "
-         "||z - z0||, found from rho = ||y - z0||", radial_inverse_forward_map)],
+         "||z - z0||, found from rho = ||y - z0||", radial_inverse_forward_map, PUBLIC_SAFE)],
     "sigmoidal_flow": [
         ("a factor 1/ln 10 in the derivative: the logit is log(p / (1 - p)) with the natural log, "
-         "whose derivative is 1 / (p (1 - p))", sigmoidal_log10)],
+         "whose derivative is 1 / (p (1 - p))", sigmoidal_log10, PUBLIC_SAFE)],
     "flow_log_prob": [
         ("the log-determinants subtracted: the layers map x to u, so log p(x) = log N(u) + their sum",
-         log_prob_det_sign),
-        ("no -D/2 log(2 pi): the base density is the normalized N(0, I)", log_prob_without_constant),
-        ("the layers in reverse order: they are given in the order they apply to x", log_prob_layers_reversed)],
+         log_prob_det_sign, PUBLIC_SAFE),
+        ("no -D/2 log(2 pi): the base density is the normalized N(0, I)", log_prob_without_constant, PUBLIC_SAFE),
+        ("the layers in reverse order: they are given in the order they apply to x",
+         log_prob_layers_reversed, PUBLIC_SAFE)],
     "reverse_kl_loss": [
         ("the log-determinants added: log p_F(x) = log N(u) - their sum for the forward layers",
-         reverse_kl_det_sign),
-        ("the target evaluated at u: it must be evaluated at x = F(u)", reverse_kl_target_at_u)],
+         reverse_kl_det_sign, PUBLIC_SAFE),
+        ("the target evaluated at u: it must be evaluated at x = F(u)", reverse_kl_target_at_u, PUBLIC_SAFE)],
     "radial_r": [
         ("the minus root, which is negative: r >= 0 is the root with + sqrt", radial_r_minus_root)],
 }

@@ -9,6 +9,8 @@ import sympy
 import torch
 import torch.nn.functional as F
 
+from autograder.checks.diagnoses import PUBLIC_SAFE
+
 
 def _reference(name):
     """A reference module next to this file (the judge loads files by path, not by import)."""
@@ -250,59 +252,65 @@ def score_sign(eps, alpha_bar_t):
 MISTAKES = {
     "linear_beta_schedule": [
         ("the betas rescaled by 1000 / T (improved-diffusion's convention): this schedule's betas are the same for "
-         "every T", linear_rescaled),
-        ("a float32 linspace cast to float64: make it float64 from the start (dtype=torch.float64)", linear_float32)],
+         "every T", linear_rescaled, PUBLIC_SAFE),
+        ("a float32 linspace cast to float64: make it float64 from the start (dtype=torch.float64)",
+         linear_float32, PUBLIC_SAFE)],
     "cosine_beta_schedule": [
-        ("cos instead of cos^2: f(u) is the square of the cosine", cosine_not_squared),
-        ("no clipping: the last betas approach 1 and must be clipped at max_beta", cosine_not_clipped)],
+        ("cos instead of cos^2: f(u) is the square of the cosine", cosine_not_squared, PUBLIC_SAFE),
+        ("no clipping: the last betas approach 1 and must be clipped at max_beta", cosine_not_clipped, PUBLIC_SAFE)],
     "q_sample": [
         ("one step's coefficients sqrt(1 - beta_t) and sqrt(beta_t): q(x_t | x_0) uses alpha_bar_t, the product "
-         "of (1 - beta_s) over s <= t", q_sample_one_step),
+         "of (1 - beta_s) over s <= t", q_sample_one_step, PUBLIC_SAFE),
         ("alpha_bar_{t-1} for alpha_bar_t: with 0-based t, alpha_bar_t = (1 - beta_0) ... (1 - beta_t) includes "
-         "step t", q_sample_previous),
-        ("t[0] for the whole batch: every row has its own timestep", q_sample_first_t),
+         "step t", q_sample_previous, PUBLIC_SAFE),
+        ("t[0] for the whole batch: every row has its own timestep", q_sample_first_t, PUBLIC_SAFE),
         ("the variance 1 - alpha_bar_t multiplies the noise: its square root is the standard deviation",
-         q_sample_variance)],
+         q_sample_variance, PUBLIC_SAFE)],
     "q_posterior_mean_variance": [
-        ("the coefficients of x0 and x_t swapped", posterior_swapped),
-        ("sqrt(alpha_bar_t) in the coefficient of x0: x0 enters through q(x_{t-1} | x_0), one step before x_t",
-         posterior_alpha_bar_t_in_x0),
-        ("the variance beta_t: that is the forward step's variance, of q(x_t | x_{t-1}); the posterior's is smaller",
-         posterior_variance_beta),
+        ("the coefficients of x0 and x_t swapped", posterior_swapped, PUBLIC_SAFE),
+        ("the wrong alpha_bar in the coefficient of x0: check which step's alpha_bar it involves when you "
+         "complete the square",
+         posterior_alpha_bar_t_in_x0, PUBLIC_SAFE),
+        ("the variance beta_t: that is the forward step's variance, of q(x_t | x_{t-1}), not that of the "
+         "posterior q(x_{t-1} | x_t, x_0)",
+         posterior_variance_beta, PUBLIC_SAFE),
         ("the log-variance not clipped: at t = 0 the variance is 0 and its log -inf; use the value at t = 1",
-         posterior_unclipped)],
+         posterior_unclipped, PUBLIC_SAFE)],
     "p_mean_from_eps": [
         ("divided by sqrt(alpha_bar_t): the mean is divided by sqrt(alpha_t), one step's factor",
-         p_mean_alpha_bar_denominator)],
+         p_mean_alpha_bar_denominator, PUBLIC_SAFE)],
     "p_sample": [
-        ("noise added at t = 0: the last step returns the mean", p_sample_noise_at_zero),
+        ("noise added at t = 0: the last step returns the mean", p_sample_noise_at_zero, PUBLIC_SAFE),
         ("beta_t multiplies the noise: sigma_t = sqrt(beta_t) is a standard deviation, beta_t a variance",
-         p_sample_variance_as_std),
-        ("the posterior's variance for sigma_t^2: this step uses sigma_t^2 = beta_t", p_sample_posterior_sigma)],
+         p_sample_variance_as_std, PUBLIC_SAFE),
+        ("the posterior's variance for sigma_t^2: this step uses sigma_t^2 = beta_t",
+         p_sample_posterior_sigma, PUBLIC_SAFE)],
     "ddpm_simple_loss": [
-        ("the target x0: the network predicts the noise, so the target is `noise`", loss_target_x0),
-        ("a sum instead of a mean: L_simple is the mean over every element", loss_sum),
-        ("the mean absolute error: L_simple is a mean of squares", loss_l1),
-        ("summed over each example's elements: L_simple is the mean over every element", loss_per_example_sum)],
+        ("the target x0: the network predicts the noise, so the target is `noise`", loss_target_x0, PUBLIC_SAFE),
+        ("a sum instead of a mean: L_simple is the mean over every element", loss_sum, PUBLIC_SAFE),
+        ("the mean absolute error: L_simple is a mean of squares", loss_l1, PUBLIC_SAFE),
+        ("summed over each example's elements: L_simple is the mean over every element",
+         loss_per_example_sum, PUBLIC_SAFE)],
     "normal_kl": [
         ("the arguments swapped: KL(N1 || N2) has exp(logvar1 - logvar2) and divides the squared difference "
-         "by var2", kl_swapped),
+         "by var2", kl_swapped, PUBLIC_SAFE),
         ("the standard deviations' ratio where the variances' is due: exp(logvar1 - logvar2) is var1 / var2",
-         kl_std_for_variance)],
+         kl_std_for_variance, PUBLIC_SAFE)],
     "vlb_term": [
-        ("the KL's arguments swapped: it is KL(q(x_(t-1) | x_t, x_0) || p_theta)", vlb_swapped),
-        ("bits instead of nats: the term is in nats (no division by log 2)", vlb_bits),
-        ("bits per dimension instead of nats summed over the dimensions", vlb_bits_per_dim),
+        ("the KL's arguments swapped: it is KL(q(x_(t-1) | x_t, x_0) || p_theta)", vlb_swapped, PUBLIC_SAFE),
+        ("bits instead of nats: the term is in nats (no division by log 2)", vlb_bits, PUBLIC_SAFE),
+        ("bits per dimension instead of nats summed over the dimensions", vlb_bits_per_dim, PUBLIC_SAFE),
         ("the tanh approximation of the normal CDF: use the exact CDF (torch.special.ndtr, or erf)",
-         vlb_tanh_cdf),
-        ("the decoder's density at x0 in place of its bin's probability: the data are discrete", vlb_decoder_density),
+         vlb_tanh_cdf, PUBLIC_SAFE),
+        ("the decoder's density at x0 in place of its bin's probability: the data are discrete",
+         vlb_decoder_density, PUBLIC_SAFE),
         ("the decoder's NLL for every row: it is the term of t = 0 only; other rows get the KL",
-         vlb_decoder_everywhere)],
+         vlb_decoder_everywhere, PUBLIC_SAFE)],
     "nce_loss": [
         ("one mean over data and noise together: each set has its own mean, and they may differ in size",
-         nce_one_mean),
-        ("the signs swapped: data should get log sigma(G), noise log sigma(-G)", nce_signs_swapped),
-        ("not negated: the loss is minus the log-likelihood", nce_not_negated)],
+         nce_one_mean, PUBLIC_SAFE),
+        ("the signs swapped: data should get log sigma(G), noise log sigma(-G)", nce_signs_swapped, PUBLIC_SAFE),
+        ("not negated: the loss is minus the log-likelihood", nce_not_negated, PUBLIC_SAFE)],
     "nce_optimal_logit": [
         ("the ratio inverted: sigma(G) is the probability of data, so G* = log p_d - log p_n", optimal_logit_inverted),
         ("the probability sigma(G*) = p_d / (p_d + p_n), not the logit G*", optimal_logit_ratio)],
@@ -310,9 +318,9 @@ MISTAKES = {
         ("the betas added: the first step's noise is scaled by sqrt(1 - beta_2) in the second", marginal_sum)],
     "posterior_coef_x0": [
         ("sqrt(alpha_bar_t) for sqrt(alpha_bar_(t-1))", coef_x0_alpha_bar_t),
-        ("the coefficient of x_t", coef_x0_swapped)],
-    "posterior_coef_xt": [("the coefficient of x0", coef_xt_swapped)],
-    "posterior_variance": [("beta_t: that is the forward step's variance", variance_beta)],
+        ("the coefficient of x_t: the two coefficients swapped", coef_x0_swapped)],
+    "posterior_coef_xt": [("the coefficient of x0: the two coefficients swapped", coef_xt_swapped)],
+    "posterior_variance": [("beta_t: the variance of the forward step q(x_t | x_(t-1)), not of the posterior", variance_beta)],
     "loss_weight": [
         ("sigma_t for sigma_t^2", weight_sigma),
         ("the 1/2 left out", weight_without_half)],
