@@ -1,8 +1,9 @@
-"""The hidden part of the test cells of `course nbgrader` notebooks: grade with the references.
+"""The autograde part of the test cells of `course nbgrader` notebooks: grade with the references.
 
-At autograde, each test cell calls `points(ASSIGNMENT, FUNCTION)` in the kernel, whose folder
-holds the files the notebook's code cells wrote. The whole assignment is graded once per kernel
-and submission (a grading worker imports torch: one per cell would cost minutes), each cell
+At autograde (where nbgrader sets NBGRADER_EXECUTION to "autograde"), each test cell calls
+`points(ASSIGNMENT, FUNCTION)` in the kernel, whose folder holds the files the notebook's code
+cells wrote. The whole assignment is graded once per kernel and submission (a grading worker
+imports torch: one per cell would cost minutes), each cell
 prints its own checks and returns the points they earned, which nbgrader reads as partial credit.
 nbgrader gives 0 to a cell that writes to stderr, so nothing here may; a grading failure raises,
 which costs the cell its points visibly instead of granting them silently.

@@ -7,6 +7,7 @@ in a student's folder that has no reference at all.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import importlib
@@ -20,9 +21,9 @@ import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import authored, config, prepared, source
 from . import checks as check_kinds
-from . import config, prepared
-from .checks import properties
+from .checks import AuthoringError, Check, Verdict, forbidden, properties
 from .runner import GraderError, Reference, Submission, start_template, time_limit
 from .sandbox import Limits, Sandbox
 
@@ -38,10 +39,21 @@ class CheckResult:
     visibility: str
     kind: str
     evidence: bool = False   # the function's values were right somewhere (see `gate`)
+    # the local check only: passed, but its points are held back until grading checks the answer
+    held: bool = False
+    cause: str | None = None         # the stable id of the likely cause named (diagnoses.Cause)
+    cause_label: str | None = None   # its short label, for class reports
+    stopped: str | None = None       # what stopped the student's code in this check (runner.STOPS)
+    # graded helpers this function calls whose own checks fail (notes.helpers)
+    failing_helpers: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return self.score >= self.max_score
+
+    @property
+    def function(self) -> str:
+        return self.name.split(": ", 1)[0]
 
 
 @dataclass
@@ -67,6 +79,23 @@ class Report:
         return replace(self, results=[r for r in self.results if r.name.startswith(f"{function}: ")])
 
 
+class UnknownFunction(ValueError):
+    """A function asked for by name (check.py NAME) that the assignment does not grade."""
+
+
+def check_names(asked: set[str] | None, graded: list[str], assignment: str) -> None:
+    """Raise UnknownFunction, naming the closest graded functions first, for a name that is not one."""
+    unknown = sorted(set(asked or ()) - set(graded))
+    if not unknown:
+        return
+    name = unknown[0]
+    ranked = sorted(dict.fromkeys(graded), key=lambda g: -difflib.SequenceMatcher(None, name, g).ratio())
+    close = difflib.get_close_matches(name, ranked, n=1)
+    guess = f"; did you mean {close[0]}?" if close else ""
+    raise UnknownFunction(f"{name!r} is not a graded function of {assignment}{guess} The graded functions, "
+                          f"closest first: {', '.join(ranked)}")
+
+
 @dataclass
 class Suite:
     """An assignment's checks: the submitted file names and the check objects, in order."""
@@ -76,21 +105,31 @@ class Suite:
 
 def load_suite(solution_folder: Path) -> Suite:
     """The checks of solutions/ASSIGNMENT/checks.py, each property check given its function from
-    assignments/ASSIGNMENT/properties.py or solutions/ASSIGNMENT/properties.py."""
+    assignments/ASSIGNMENT/properties.py or solutions/ASSIGNMENT/properties.py. An authoring
+    mistake is an AuthoringError: one line naming the file, the check and what is wrong."""
     solution_folder = Path(solution_folder)
-    spec = importlib.util.spec_from_file_location("_suite", solution_folder / "checks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    suite = Suite(list(module.FILES), list(module.CHECKS))
+    where = authored.shown(solution_folder / "checks.py")
+    module = authored.load_module(solution_folder / "checks.py", "_suite")
+    files, checks = getattr(module, "FILES", None), getattr(module, "CHECKS", None)
+    if not isinstance(files, list) or not isinstance(checks, list) or not all(isinstance(c, Check) for c in checks):
+        raise AuthoringError(f"{where}: FILES must be a list of file names and CHECKS a list of checks")
+    suite = Suite(list(files), list(checks))
     public = solution_folder.parent.parent / "assignments" / solution_folder.name / properties.PROPERTIES_FILE
     properties.bind(suite.checks, properties.load_library(public),
-                    properties.load_library(solution_folder / properties.PROPERTIES_FILE), str(solution_folder))
+                    properties.load_library(solution_folder / properties.PROPERTIES_FILE), where)
+    forbidden.bind(suite.checks)
     proven = {c.function for c in suite.checks if c.proves_values}
     unproven = sorted({c.function for c in suite.checks} - proven)
     if unproven:
-        raise ValueError(f"{solution_folder}/checks.py: {', '.join(unproven)} ha{'ve' if len(unproven) > 1 else 's'} "
-                         "no check that compares values (with the reference or a key), so no "
-                         "other check of it could ever count (engine.gate)")
+        raise AuthoringError(f"{where}: {', '.join(unproven)} ha{'ve' if len(unproven) > 1 else 's'} no check that "
+                             "compares values (with the reference or a key), so no other check of it could ever "
+                             "count (engine.gate)")
+    for check in suite.checks:   # the advice of a stability check must not recommend a forbidden call
+        advice = getattr(check.settings, "stability", None) or ""
+        named = sorted(name for name in check.avoid if "." not in name and name in advice)
+        if named:
+            raise AuthoringError(f'{where}: {check.function} "{check.name.split(": ", 1)[1]}": its stability advice '
+                                 f"recommends {named[0]}, which a forbidden_calls check of {check.function} forbids")
     return suite
 
 
@@ -131,7 +170,9 @@ class Judge:
 
     def prepare(self, check) -> tuple:
         if check.name not in self.prepared:
-            data = check.prepare(self.reference, self.device)
+            public = self.assignment.settings()[check.name].visibility == "public"
+            with self.reference.shown_at_once(public):   # public-safe hints only in checks shown at once
+                data = authored.preparing(check, self.reference, self.device, self.folder)
             limit = time_limit(self.reference.slowest.get(check.function, 0.0), self.assignment.timeout,
                                check.floor_seconds)
             self.prepared[check.name] = prepared.as_stored(data), limit
@@ -153,6 +194,7 @@ class Judge:
 
     def grade(self, student: Submission, only: set[str] | None = None) -> Report:
         """Every check (of the functions in `only`, if given) on the student's started worker."""
+        check_names(only, [c.function for c in self.suite.checks], self.assignment.id)
         settings = self.assignment.settings()
         report = Report(self.assignment.id, notes=student.sandbox.missing())
         checks = [c for c in self.suite.checks if only is None or c.function in only]
@@ -166,8 +208,7 @@ class Judge:
             check, setting = checks[i], settings[checks[i].name]
             outcomes[i] = _run_one(check, setting.points, setting.visibility,
                                    lambda c=check: self.prepare(c), student, self.device)
-        report.results = [outcomes[i] for i in range(len(checks))]
-        gate(report, checks)
+        finish(report, checks, [outcomes[i] for i in range(len(checks))], student)
         return report
 
 
@@ -263,6 +304,7 @@ def check_public(frozen: Path, submission: Path, properties_file: Path, only: se
     a file of a submission graded by someone else."""
     started = time.monotonic()
     data = json.loads(Path(frozen).read_text())
+    check_names(only, [e["spec"]["function"] for e in data["checks"]], data["assignment"])
     sandbox = Sandbox(limits=Limits(memory_mb=data["memory_mb"]))
     student = Submission(submission, data["files"], data["timeout"], sandbox,
                          deadline=started + data.get("time_budget", config.DEFAULT_TIME_BUDGET))
@@ -274,12 +316,14 @@ def check_public(frozen: Path, submission: Path, properties_file: Path, only: se
         entries = [(c, e) for c, e in entries if only is None or c.function in only]
         checks = [c for c, _ in entries]
         properties.bind(checks, library, {}, str(properties_file), strict=False)
+        forbidden.bind(checks)
         warm_up(checks, search=True)   # properties' examples are drawn here (freeze_public)
+        outcomes = []
         for check, entry in entries:
             limit = entry.get("time_limit", data["timeout"])
-            report.results.append(_run_one(check, entry["points"], "public",
-                                           lambda e=entry, t=limit: (e["prepared"], t), student, "cpu"))
-        gate(report, checks)
+            outcomes.append(_run_one(check, entry["points"], "public",
+                                     lambda e=entry, t=limit: (e["prepared"], t), student, "cpu"))
+        finish(report, checks, outcomes, student)
     finally:
         student.close()
     report.execution_time = time.monotonic() - started
@@ -297,7 +341,9 @@ def freeze_public(root: Path, assignment_id: str) -> dict:
         if setting.visibility == "public":
             # a property's examples are not frozen: hypothesis draws them in the student's own
             # environment (which shapes its draws), so the file would differ from machine to machine
-            data = None if isinstance(check, properties.Property) else check.prepare(reference, "cpu")
+            with reference.shown_at_once():   # its data ships to students: public-safe hints only
+                data = None if isinstance(check, properties.Property) else authored.preparing(check, reference, "cpu",
+                                                                                                folder)
             limit = time_limit(reference.slowest.get(check.function, 0.0), assignment.timeout, check.floor_seconds)
             entries.append({"spec": check.spec(), "points": setting.points, "prepared": data,
                             "time_limit": math.ceil(limit)})   # whole seconds: the file stays stable
@@ -317,19 +363,92 @@ def warm_up(checks, search: bool) -> None:
         properties.warm_up()
 
 
-def _run_one(check, points, visibility, prepare, student, device) -> CheckResult:
+def _run_one(check, points, visibility, prepare, student, device) -> tuple[CheckResult, Verdict | None]:
+    """The check's result, and its verdict (None where the check could not run)."""
     if student.out_of_time():
-        return CheckResult(check.name, 0.0, points, student.out_of_time_message(), visibility, check.kind)
+        return CheckResult(check.name, 0.0, points, student.out_of_time_message(), visibility, check.kind,
+                           stopped="budget"), None
+    student.stops.clear()
     try:
         data, student.time_limit = prepare()
         verdict = check.run(student, data, device)
-        score, message, evidence = points * verdict.credit, verdict.message, verdict.evidence
-    except GraderError:
+    except (GraderError, AuthoringError):   # no grading at all: an instructor's mistake fails loudly
         raise
     except Exception:  # noqa: BLE001 - a grader bug must cost this check only, and be visible
         traceback.print_exc(file=sys.stderr)
-        score, message, evidence = 0.0, "the grader itself failed on this check; please tell your instructor", False
-    return CheckResult(check.name, score, points, message, visibility, check.kind, evidence)
+        return CheckResult(check.name, 0.0, points, "the grader itself failed on this check; please tell your "
+                           "instructor", visibility, check.kind), None
+    result = CheckResult(check.name, points * verdict.credit, points, verdict.message, visibility, check.kind,
+                         verdict.evidence)
+    if not verdict.passed:
+        result.stopped = student.stops[0] if student.stops else None
+        _name_cause(result, verdict.cause)
+    return result, verdict
+
+
+def _name_cause(result: CheckResult, cause) -> None:
+    result.cause = getattr(cause, "id", None)
+    result.cause_label = getattr(cause, "label", None)
+
+
+def finish(report: Report, checks: list, outcomes: list[tuple], student) -> None:
+    """The report's results from the checks' outcomes, with what only the whole grading can tell:
+    points for what is right (`gate`), stability diagnoses (`stability_causes`) and the graded
+    helpers whose failures a function inherits (`name_failing_helpers`)."""
+    report.results = [result for result, _ in outcomes]
+    gate(report, checks)
+    forbid(report, checks)
+    stability_causes(report, checks, [verdict for _, verdict in outcomes])
+    name_failing_helpers(report, source.uses(student.sources, {c.function for c in checks}), student.hung)
+
+
+def forbid(report: Report, checks: list) -> None:
+    """A function that uses a call the assignment forbids (a failing forbidden_calls check) earns
+    nothing from its other checks."""
+    failed = {c.function: c for c, r in zip(checks, report.results) if isinstance(c, forbidden.ForbiddenCalls)
+              and not r.passed and not r.held}
+    for check, result in zip(checks, report.results):
+        rule = failed.get(check.function)
+        if rule is not None and check is not rule:
+            result.score, result.held = 0.0, False
+            result.message = forbidden.VOIDED.format(function=check.function, check=rule.name.split(": ", 1)[1]) + (
+                "" if result.passed else "\n" + result.message)
+
+
+def stability_causes(report: Report, checks: list, verdicts: list) -> None:
+    """A failing stability check of a function whose values are right at moderate inputs (one of
+    its other value checks passes) is wrong at large inputs: its likely cause says so
+    (Verdict.unstable), the same on any CPU, whether that CPU's kernels gave inf, NaN or lost
+    digits, and whatever generic cause the wrong values fitted. (Its other value checks may fail at
+    large inputs too: hw2's hidden "more inputs" has logits up to 90.)"""
+    by_function: dict[str, list] = {}
+    for check, result in zip(checks, report.results):
+        by_function.setdefault(check.function, []).append((check, result))
+    for check, result, verdict in zip(checks, report.results, verdicts):
+        if verdict is None or verdict.unstable is None or result.passed:
+            continue
+        others = [r for c, r in by_function[check.function]
+                  if c.proves_values and getattr(c.settings, "stability", None) is None]
+        if any(r.passed for r in others):
+            result.message, cause = verdict.unstable
+            _name_cause(result, cause)
+
+
+def name_failing_helpers(report: Report, uses: dict[str, set[str]], hung: dict) -> None:
+    """A failing check of a function that calls another graded function (its helper, as the
+    student's source shows) whose own checks fail, or that did not finish, says to fix that first:
+    the function is graded as written, with the student's helper."""
+    failing = {r.function for r in report.results if not r.passed and not r.held}
+    for result in report.results:
+        if result.passed or result.held:
+            continue
+        for helper in sorted(uses.get(result.function, set()) & (failing | set(hung))):
+            if helper == result.function:
+                continue
+            stop = hung[helper].stop if helper in hung else ""
+            why = {"timeout": "did not finish in time", "crash": "ended the Python process"}.get(stop, "fails its own checks")
+            result.message += f"\n  uses your {helper}, which {why}: fix it first"
+            result.failing_helpers.append(helper)
 
 
 def gate(report: Report, checks: list) -> None:
@@ -341,7 +460,8 @@ def gate(report: Report, checks: list) -> None:
     A check shown at once (public) is decided by public evidence only, so that its score never
     reveals a hidden result. Where a function's values are checked by hidden checks only (answer
     keys), its passing public checks are decided by them and therefore shown after the due date
-    too; the students' local check, which cannot know, says that they count once the answer is right."""
+    too; the students' local check, which cannot know, holds their points back (CheckResult.held)
+    and says that they count once the answer is right."""
     by_function: dict[str, list[tuple]] = {}
     for check, result in zip(checks, report.results):
         by_function.setdefault(check.function, []).append((check, result))
@@ -352,8 +472,8 @@ def gate(report: Report, checks: list) -> None:
                 continue
             shown_now = [p for p in proofs if p.visibility == "public"]
             if result.visibility == "public" and not shown_now:
-                if report.public_only:
-                    result.message += " (it counts only if the answer itself is right, which is checked when you are graded)"
+                if report.public_only:   # the answer is judged by hidden checks: grading decides these points
+                    result.score, result.held = 0.0, True
                     continue
                 result.visibility = "hidden"
             deciding = shown_now if result.visibility == "public" else proofs

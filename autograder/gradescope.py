@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import config, results
 from .checks import properties
+from .leaks import RUBRIC_FILE
 
 UV_VERSION = "0.13.9"   # installs Python 3.11 (Ubuntu 22.04 has 3.10, which numpy 2.4 no longer supports)
 # uv's --torch-backend. "cpu", PyTorch's CPU build, by default: Gradescope's standard machines have
@@ -96,7 +97,8 @@ def build(root: Path, assignment_id: str, out_zip: Path, torch: str = "cpu") -> 
             archive.write(root / name, f"course/{name}")
         for folder in (root / "autograder", root / "solutions" / assignment_id):
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
+                # the rubric is for the graders, who paste it into Gradescope's manual questions
+                if path.is_file() and "__pycache__" not in path.parts and path.name != RUBRIC_FILE:
                     archive.write(path, f"course/{path.relative_to(root)}")
         public_properties = root / "assignments" / assignment_id / properties.PROPERTIES_FILE
         if public_properties.is_file():

@@ -8,7 +8,7 @@
 
 The code cells hold the references with nbgrader's solution regions, which `nbgrader
 generate_assignment` turns into our stubs. Each test cell shows students the public checks of one
-function; at autograde its hidden part grades every check with the references
+function; at autograde (nbgrader's NBGRADER_EXECUTION) it grades every check with the references
 (`autograder.cells`) and its value, the points earned, is nbgrader's partial credit.
 nbgrader runs a submission's notebooks in sorted order: the "0_" prefix makes this one write the
 graded files before the practical notebooks import them.
@@ -16,6 +16,7 @@ graded files before the practical notebooks import them.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -44,12 +45,17 @@ TESTS = """## Tests
 
 Run the code cells above first. Each test cell is worth the points of its function or answer."""
 
-TEST_CELL = """import check
-earned = check.points("{function}")   # the public checks; the hidden ones run when your submission is graded
-### BEGIN HIDDEN TESTS
-from autograder import cells
-earned = cells.points("{assignment}", "{function}")   # every check, against the references
-### END HIDDEN TESTS
+# The same in the source and the released notebook, with no `### BEGIN HIDDEN TESTS` region:
+# generate_assignment records a locked cell's checksum before cutting such a region out
+# (GenerateAssignment.preprocessors: SaveCells, then ClearHiddenTests), so autograde would find
+# every untouched test cell "changed" and warn (OverwriteCells.preprocess_cell). A region would
+# hide nothing anyway: the grading call is no secret, and feedback shows the restored cell.
+TEST_CELL = """import os
+import check
+earned = check.points("{function}")   # the public checks, on your files
+if os.environ.get("NBGRADER_EXECUTION") == "autograde":   # nbgrader grading your submission
+    from autograder import cells
+    earned = cells.points("{assignment}", "{function}")   # every check, hidden ones too
 earned"""
 
 CONFIG = '''"""nbgrader settings of {course}, written by `course nbgrader` (which expects it unchanged)."""
@@ -93,7 +99,7 @@ def build(root: Path, assignment_id: str, course_dir: Path) -> list[Path]:
         raise NbgraderError(f"{settings_file} differs from the one this course writes (edited, or another "
                             "checkout or course.yml): remove it, or build into a new folder")
     notebook = code_notebook(root, assignment_id)
-    files = release.release(root, assignment_id, source)
+    files = release.release(root, assignment_id, source, extra={name: as_released(notebook)})
     nbformat.write(notebook, source / name)
     settings_file.write_text(settings)
     return sorted([*files, source / name, settings_file])
@@ -128,6 +134,13 @@ def code_notebook(root: Path, assignment_id: str) -> nbformat.NotebookNode:
                                                                "language_info": {"name": "python"}})
     nbformat.validate(notebook)
     return notebook
+
+
+def as_released(notebook) -> str:
+    """The code notebook's text as `nbgrader generate_assignment` releases it: solution regions cut
+    out (for the audit, release.audit); the test cells are released as they are."""
+    regions = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
+    return "\n".join(regions.sub("", cell.source) for cell in notebook.cells)
 
 
 def solution_regions(source: str, filename: str) -> str:

@@ -8,24 +8,31 @@
       requirements.txt                            the pinned packages for the notebooks and check.py
 
 Nothing in it comes from solutions/: the stubs are generated from the references with the solution
-regions cut out, the engine is generic code, and the frozen data covers the public checks only.
+regions cut out, the engine is generic code, and the frozen data covers the public checks only. An
+audit (leaks.py) proves it before anything is written: no solution code, rubric text, hidden check
+data, answer key or unreviewed hint in any file.
 """
 from __future__ import annotations
 
+import ast
+import json
 import re
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
-from . import config, stubs
+from . import config, leaks, stubs
 from .runner import ENGINE_FOLDER
 # The instructors' side of the package: commands, and the makers of stubs and course folders.
 # The student folder gets the rest: what grading one folder needs, and nothing from solutions/.
-INSTRUCTOR_MODULES = {"__main__.py", "cli.py", "stubs.py", "frozen.py", "release.py", "gradescope.py",
-                      "nbgrader.py", "batch.py", "cells.py"}
+INSTRUCTOR_MODULES = {"__main__.py", "cli.py", "stubs.py", "frozen.py", "release.py", "leaks.py", "gradescope.py",
+                      "nbgrader.py", "batch.py", "cells.py", "report.py", "scaffold.py", "docs.py"}
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "data", ".hypothesis")
-# What students install: grading needs the first group, the notebooks the second.
-REQUIREMENTS = ["torch", "numpy", "sympy", "hypothesis", "pydantic", "PyYAML",
-                "torchvision", "matplotlib", "tqdm", "ipykernel", "ipywidgets", "mlxtend"]
+# What check.py needs whatever the assignment (the grading engine), and what a notebook needs to
+# run and show progress bars; the rest of requirements.txt is what the folder's files import.
+ENGINE_REQUIREMENTS = ["torch", "numpy", "sympy", "hypothesis", "pydantic", "PyYAML"]
+NOTEBOOK_REQUIREMENTS = ["ipykernel", "ipywidgets"]
 
 CHECK_SCRIPT = '''"""The public checks of {assignment}, on the files in this folder: python check.py [FUNCTION ...]
 
@@ -75,9 +82,13 @@ def _report_of_these_files():
 
 
 def main(argv):
-    outcome = report(set(argv) or None)
+    try:
+        outcome = report(set(argv) or None)
+    except engine.UnknownFunction as error:
+        print(f"error: {{error}}", file=sys.stderr)
+        return 2
     print(results.text(outcome))
-    return 0 if all(r.passed for r in outcome.results) else 1
+    return 0 if results.all_passed(outcome) else 1
 
 
 if __name__ == "__main__":
@@ -89,8 +100,10 @@ class ReleaseError(ValueError):
     """The student folder cannot be written (stale stubs, a target that is not empty)."""
 
 
-def release(root: Path, assignment_id: str, out_dir: Path) -> list[Path]:
-    """Write the student folder of the assignment into out_dir (new or empty); return its files."""
+def release(root: Path, assignment_id: str, out_dir: Path, extra: dict[str, str] | None = None) -> list[Path]:
+    """Write the student folder of the assignment into out_dir (new or empty); return its files.
+    `extra`: more files (name: text) that the audit must pass too (the nbgrader notebook, as
+    students will get it). Nothing is written where the audit finds what students must not see."""
     root, out_dir = Path(root), Path(out_dir)
     config.load(root / "course.yml").assignment(assignment_id)   # a clear error for unknown ids
     stale = stubs.drift(root, assignment_id)
@@ -100,11 +113,29 @@ def release(root: Path, assignment_id: str, out_dir: Path) -> list[Path]:
                            f"run `course stubs {assignment_id}` and commit, then release")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ReleaseError(f"{out_dir} is not empty: release into a new folder")
-    shutil.copytree(root / "assignments" / assignment_id, out_dir, ignore=SKIPPED, dirs_exist_ok=True)
-    vendor_engine(out_dir / ENGINE_FOLDER)
-    (out_dir / "check.py").write_text(CHECK_SCRIPT.format(assignment=assignment_id, engine_folder=ENGINE_FOLDER))
-    (out_dir / "requirements.txt").write_text(requirements(root))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out_dir.parent))
+    try:
+        shutil.copytree(root / "assignments" / assignment_id, staging, ignore=SKIPPED, dirs_exist_ok=True)
+        vendor_engine(staging / ENGINE_FOLDER)
+        (staging / "check.py").write_text(CHECK_SCRIPT.format(assignment=assignment_id, engine_folder=ENGINE_FOLDER))
+        (staging / "requirements.txt").write_text(requirements(root, staging))
+        audit(root, assignment_id, {**leaks.text_files(staging), **(extra or {})})
+        out_dir.mkdir(exist_ok=True)
+        for item in staging.iterdir():
+            item.rename(out_dir / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
+
+
+def audit(root: Path, assignment_id: str, files: dict[str, str]) -> None:
+    """Raise ReleaseError, naming each file and what it holds, where a file of the student folder
+    holds solution code, rubric text, hidden check data, an answer key or an unreviewed hint."""
+    problems = leaks.scan(files, leaks.secrets(root, assignment_id))
+    if problems:
+        raise ReleaseError(f"nothing written: the student folder of {assignment_id} would hold what students "
+                           "must not see (move it to solutions/, or reword it):\n  " + "\n  ".join(problems))
 
 
 def vendor_engine(target: Path) -> None:
@@ -115,15 +146,54 @@ def vendor_engine(target: Path) -> None:
                     ([n for n in names if n in INSTRUCTOR_MODULES] if Path(folder) == package else []))
 
 
-def requirements(root: Path) -> str:
-    """requirements.txt: the packages students need, at the versions the course is tested with."""
+def requirements(root: Path, folder: Path) -> str:
+    """requirements.txt of a student folder: what check.py needs, what its files import (stubs,
+    support code, notebooks, properties) and a notebook's kernel, at the versions the course pins
+    (constraints.txt)."""
+    import importlib.metadata
+
     pins = {}
     for line in (Path(root) / "constraints.txt").read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
         if match:
             pins[match[1].lower()] = match[0]
-    missing = [name for name in REQUIREMENTS if name.lower() not in pins]
+    wanted = list(ENGINE_REQUIREMENTS) + (NOTEBOOK_REQUIREMENTS if any(Path(folder).glob("*.ipynb")) else [])
+    providers = importlib.metadata.packages_distributions()
+    for module, where in sorted(imports(folder).items()):
+        names = providers.get(module)
+        if not names:
+            raise ReleaseError(f"{where} imports {module}, which no installed package provides")
+        wanted += [name for name in names if name not in wanted]
+    missing = [name for name in wanted if name.lower() not in pins]
     if missing:
         raise ReleaseError(f"constraints.txt pins no version of {', '.join(missing)}")
-    return ("# pip install -r requirements.txt   (the versions the course was tested with)\n" +
-            "".join(pins[name.lower()] + "\n" for name in REQUIREMENTS))
+    return ("# pip install -r requirements.txt   (the versions the course is tested with)\n" +
+            "".join(pins[name.lower()] + "\n" for name in wanted))
+
+
+def imports(folder: Path) -> dict[str, str]:
+    """{top-level module: a file that imports it} for the folder's Python files and notebooks,
+    the standard library, the folder's own modules and the vendored engine aside. A module looked
+    up by name (importlib's find_spec("mlxtend"), import_module) counts too."""
+    folder = Path(folder)
+    own = {p.stem for p in folder.glob("*.py")} | {"autograder", ENGINE_FOLDER}
+    found: dict[str, str] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".ipynb") and ENGINE_FOLDER not in p.parts):
+        text = path.read_text()
+        if path.suffix == ".ipynb":   # code cells, their magics and shell lines aside
+            text = "\n".join(line for cell in json.loads(text)["cells"] if cell["cell_type"] == "code"
+                             for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(text)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                    "find_spec", "import_module") and node.args and isinstance(node.args[0], ast.Constant):
+                names = [str(node.args[0].value)]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in own and top not in sys.stdlib_module_names and top != "__future__":
+                    found.setdefault(top, path.name)
+    return found

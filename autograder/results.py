@@ -27,6 +27,7 @@ def gradescope(report: Report) -> dict:
             "output": _cap(result.message),
             "visibility": VISIBILITY[result.visibility],
             "tags": [function, result.kind],
+            "extra_data": extra_data(result),
         })
     notes = "".join(f"\nNot in force: {note}." for note in report.notes)
     shown = [r for r in report.results if r.visibility == "public"]
@@ -36,6 +37,21 @@ def gradescope(report: Report) -> dict:
                            f"{sum(r.max_score for r in shown):g} points in the checks shown now; the "
                            f"others are shown after the due date{notes}"),
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def extra_data(result) -> dict:
+    """What a class report counts per check, machine-readable (never parsed from the message): the
+    function and check, the kind, the likely cause's stable id and label, what stopped the student's
+    code, and the graded helpers that fail."""
+    function, check = result.name.split(": ", 1)
+    data = {"function": function, "check": check, "kind": result.kind}
+    if result.cause:
+        data.update(cause=result.cause, cause_label=result.cause_label)
+    if result.stopped:
+        data["stopped"] = result.stopped
+    if result.failing_helpers:
+        data["failing_helpers"] = list(result.failing_helpers)
+    return data
 
 
 def failure(assignment: str, why: str) -> dict:
@@ -59,21 +75,31 @@ def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+HELD = "held back: counts once your answer is right, which is checked after the due date"
+
+
 def text(report: Report) -> str:
     scope = "public checks" if report.public_only else "all checks"
     width = max((len(r.name) for r in report.results), default=20)
     lines = [f"{report.assignment}: {scope}"]
     for r in report.results:
-        mark = "PASS" if r.passed else "FAIL"
-        lines.append(f"  {mark}  {r.name:<{width}}  {r.score:g}/{r.max_score:g}")
-        if not r.passed:
+        mark = "PASS" if r.passed or r.held else "FAIL"
+        lines.append(f"  {mark}  {r.name:<{width}}  {r.score:g}/{r.max_score:g}" + (f"  ({HELD})" if r.held else ""))
+        if not r.passed and not r.held:
             lines.extend("        " + line for line in r.message.splitlines())
-    lines.append(f"Score: {report.score:g} / {report.max_score:g} points")
+    held = sum(r.max_score for r in report.results if r.held)
+    lines.append(f"Score: {report.score:g} / {report.max_score:g} points" +
+                 (f" ({held:g} held back until your answers are checked after the due date)" if held else ""))
     if report.public_only:
         lines.append("Hidden checks run only when your submission is graded.")
     if report.notes and not report.public_only:
         lines.extend(f"Not in force: {note}." for note in report.notes)
     return "\n".join(lines)
+
+
+def all_passed(report: Report) -> bool:
+    """Whether every check passed (points held back for the hidden checks to decide count as passed)."""
+    return all(r.passed or r.held for r in report.results)
 
 
 def _cap(message: str) -> str:

@@ -3,8 +3,6 @@ runs the hidden reference in the judge. Both answer `call(...)` with a `Result`.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import os
 import shutil
 import signal
 import subprocess
@@ -14,8 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import calls, wire
-from .sandbox import INSIDE, Sandbox, end_group
+from . import calls, source, wire
+from .sandbox import INSIDE, Sandbox, end_group, worker_environment
 from .template import TemplateError, template_for
 
 ENGINE_FOLDER = "check_engine"   # the engine copy in a released student folder (release.py)
@@ -37,11 +35,18 @@ def time_limit(reference_seconds: float, cap: float, floor: float = FLOOR_SECOND
 
 class StudentError(Exception):
     """The student's code did not produce an answer; the message is written for the student.
-    raised: the name of the exception type the student's function raised, if it raised one."""
+    raised: the name of the exception type the student's function raised, if it raised one.
+    stop: what stopped it, one of STOPS (class reports count them)."""
 
-    def __init__(self, message: str, raised: str | None = None):
+    def __init__(self, message: str, raised: str | None = None, stop: str = "exception"):
         super().__init__(message)
-        self.raised = raised
+        self.raised, self.stop = raised, stop
+
+
+# What can stop a student's function from answering: it ran past its time limit, ended the worker
+# (a crash), its file failed to import or is missing, it is the stub's NotImplementedError, the
+# grading's time budget was spent, it returned what the grader cannot read, or it raised.
+STOPS = ("timeout", "crash", "import", "missing", "not_implemented", "budget", "unreadable", "exception")
 
 
 class WorkerDied(StudentError):
@@ -86,7 +91,8 @@ class Submission:
         self.time_limit = timeout   # seconds per call; the engine sets it for each check
         self.deadline = deadline    # time.monotonic() at which the whole run's budget is spent
         self.device = device
-        self.hung: dict[str, str] = {}   # function -> why its calls are not tried again
+        self.hung: dict[str, StudentError] = {}   # function -> why its calls are not tried again
+        self.stops: list[str] = []   # what stopped the student's code so far (StudentError.stop), in order
         self.deaths: dict[str, int] = {}   # function -> how often a call of it ended the worker
         self.sandbox = sandbox or Sandbox()
         # as root under bubblewrap, workers are forked from a template that has imported torch
@@ -95,16 +101,20 @@ class Submission:
             self.sandbox.serial = self.template.admit()   # a user of its own
         self.workdir = self.template.folder() if self.template else Path(tempfile.mkdtemp(prefix="dgm-submission-"))
         self.present = set()
+        self.sources: dict[str, str] = {}   # the submitted files' text, as submitted (read, never run here)
         for name in files:
-            source = find_file(Path(folder), name)
-            if source is not None:
-                shutil.copyfile(source, self.workdir / name)
+            found = find_file(Path(folder), name)
+            if found is not None:
+                shutil.copyfile(found, self.workdir / name)
                 self.present.add(Path(name).stem)
+                text = source.read(self.workdir / name)
+                if text is not None:
+                    self.sources[name] = text
         self.sandbox.prepare(self.workdir)
         self.process = None
         self.ready = False
         self.imported: set[str] = set()
-        self.broken: dict[str, str] = {}   # module -> why it cannot be used
+        self.broken: dict[str, StudentError] = {}   # module -> why it cannot be used
 
     # -- process management
     def start(self) -> None:
@@ -126,8 +136,7 @@ class Submission:
             preexec_fn=self.sandbox.preexec())
 
     def _environment(self, home: str) -> dict:
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": home,
-                "DGM_DEVICE": self.device}   # the worker warms up this device
+        return worker_environment(HOME=home, DGM_DEVICE=self.device)   # the worker warms up this device
 
     def _wait_until_ready(self) -> None:
         """Block until the worker has imported torch; a failure here is the grader's, not the student's."""
@@ -196,10 +205,18 @@ class Submission:
     # -- calls
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
              cotangent_seed=0, symbols=None, jacobian=False) -> Result:
+        try:
+            return self._call(module, function, args, kwargs, seed=seed, grad_wrt=grad_wrt,
+                              cotangent_seed=cotangent_seed, symbols=symbols, jacobian=jacobian)
+        except StudentError as error:
+            self.stops.append(error.stop)
+            raise
+
+    def _call(self, module, function, args, kwargs, *, seed, grad_wrt, cotangent_seed, symbols, jacobian) -> Result:
         if function in self.hung:   # one timeout per function, not one per check
-            raise StudentError(self.hung[function])
+            raise self.hung[function]
         if self.out_of_time():
-            raise StudentError(self.out_of_time_message())
+            raise StudentError(self.out_of_time_message(), stop="budget")
         self._ensure_imported(module)
         encoded_args, encoded_kwargs = encode_arguments(args, kwargs)
         limit, by_budget = self._seconds_left(self.time_limit)
@@ -211,52 +228,55 @@ class Submission:
                                    limit, f"{function}()")
         except TimeoutError:
             if by_budget:
-                raise StudentError(self.out_of_time_message()) from None
-            self.hung[function] = (f"{function}() did not finish within {limit:g} s (an infinite loop, "
-                                   "or far too much work?); its other checks were not run")
-            raise StudentError(self.hung[function]) from None
+                raise StudentError(self.out_of_time_message(), stop="budget") from None
+            self.hung[function] = StudentError(f"{function}() did not finish within {limit:g} s (an infinite "
+                                               "loop, or far too much work?); its other checks were not run",
+                                               stop="timeout")
+            raise self.hung[function] from None
         except WorkerDied as death:
             self.deaths[function] = self.deaths.get(function, 0) + 1
             if self.deaths[function] >= DEATHS_PER_FUNCTION:   # each death costs a worker restart
-                self.hung[function] = f"{death}; it did so {DEATHS_PER_FUNCTION} times, its other checks were not run"
-            raise StudentError(str(death)) from None
+                self.hung[function] = StudentError(f"{death}; it did so {DEATHS_PER_FUNCTION} times, its other "
+                                                   "checks were not run", stop="crash")
+            raise StudentError(str(death), stop="crash") from None
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raised = str(error.get("type"))[:80] if reply.get("stage") == "call" else None
-            raise StudentError(explain_error(reply, function), raised)
+            raise StudentError(explain_error(reply, function), raised, stop=stop_of(reply))
         try:
             value = wire.decode(reply.get("value"), symbols)
             grads = reply.get("grads")
             grads = None if grads is None else [None if g is None else wire.decode_tensor(g) for g in grads]
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
-            raise StudentError(f"{function}() returned something the grader cannot use: {error}") from None
+            raise StudentError(f"{function}() returned something the grader cannot use: {error}",
+                               stop="unreadable") from None
         return Result(value, grads)
 
     def _ensure_imported(self, module: str) -> None:
         if module in self.broken:
-            raise StudentError(self.broken[module])
+            raise self.broken[module]
         if module not in self.present:
-            self.broken[module] = f"{module}.py is missing from the submission"
-            raise StudentError(self.broken[module])
+            self.broken[module] = StudentError(f"{module}.py is missing from the submission", stop="missing")
+            raise self.broken[module]
         if module in self.imported and self.process is not None:
             return
         if self.out_of_time():
-            raise StudentError(self.out_of_time_message())
+            raise StudentError(self.out_of_time_message(), stop="budget")
         limit, by_budget = self._seconds_left(IMPORT_TIMEOUT)
         try:
             reply = self._exchange({"op": "import", "module": module}, limit, f"importing {module}.py")
         except TimeoutError:
             if by_budget:
-                raise StudentError(self.out_of_time_message()) from None
-            self.broken[module] = (f"importing {module}.py did not finish within {IMPORT_TIMEOUT:g} s "
-                                   "(an infinite loop, or far too much work at import?)")
-            raise StudentError(self.broken[module]) from None
+                raise StudentError(self.out_of_time_message(), stop="budget") from None
+            self.broken[module] = StudentError(f"importing {module}.py did not finish within {IMPORT_TIMEOUT:g} s "
+                                               "(an infinite loop, or far too much work at import?)", stop="import")
+            raise self.broken[module] from None
         except StudentError as error:
-            self.broken[module] = str(error)
-            raise
+            self.broken[module] = StudentError(str(error), stop="import")
+            raise self.broken[module] from None
         if not reply.get("ok"):
-            self.broken[module] = explain_error(reply, module)
-            raise StudentError(self.broken[module])
+            self.broken[module] = StudentError(explain_error(reply, module), stop="import")
+            raise self.broken[module]
         self.imported.add(module)
 
     def _exchange(self, request: dict, timeout: float, what: str) -> dict:
@@ -305,6 +325,18 @@ def find_file(folder: Path, name: str) -> Path | None:
     return min(found, key=lambda p: (len(p.parts), str(p)), default=None)
 
 
+def stop_of(reply: dict) -> str:
+    """What stopped a call that the worker answered with an error (STOPS)."""
+    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+    if reply.get("stage") == "import":
+        return "import"
+    if reply.get("stage") == "result":
+        return "unreadable"
+    if error.get("type") == "NotImplementedError" and not error.get("message"):
+        return "not_implemented"
+    return "exception"
+
+
 def explain_error(reply: dict, what: str) -> str:
     """Turn the worker's description of an exception into a sentence for the student."""
     error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
@@ -327,13 +359,26 @@ def explain_error(reply: dict, what: str) -> str:
 class Reference:
     """The hidden reference implementation, called in the judge's own process, and the
     assignment's known mistakes (an optional mistakes.py next to it: MISTAKES maps a graded
-    function to (hint, function) pairs, each function computing what that mistake returns)."""
+    function to (hint, function) pairs, each function computing what that mistake returns, or
+    (hint, function, PUBLIC_SAFE) for a hint reviewed as stating no hidden answer: only those are
+    shown by checks that students see before the due date)."""
 
     def __init__(self, folder: Path, files: list[str]):
         self.slowest: dict[str, float] = {}   # function -> seconds of its slowest call so far
         self.modules = {Path(name).stem: _load_module(Path(folder) / name) for name in files}
         mistakes = Path(folder) / "mistakes.py"
-        self.mistakes = _load_module(mistakes).MISTAKES if mistakes.exists() else {}
+        self.mistakes = known_mistakes(mistakes) if mistakes.exists() else {}
+        self.public = False   # preparing a check shown before the due date: public-safe hints only
+
+    @contextlib.contextmanager
+    def shown_at_once(self, public: bool = True):
+        """Prepare checks that students see at once (`public`): their known mistakes are the ones
+        whose hints are reviewed as public-safe."""
+        self.public = public
+        try:
+            yield self
+        finally:
+            self.public = False
 
     @contextlib.contextmanager
     def untimed(self):
@@ -346,9 +391,16 @@ class Reference:
             self.slowest = kept
 
     def mistaken_values(self, function, args, kwargs=None, *, seed=0) -> list[dict]:
-        """{"hint", "value" (encoded)} of each known mistake of `function` on these inputs."""
+        """{"hint", "value" (encoded)} of each known mistake of `function` on these inputs (only the
+        public-safe ones while preparing a check shown at once)."""
         return [{"hint": hint, "value": wire.encode(calls.invoke(fn, list(args), dict(kwargs or {}), seed)[0])}
-                for hint, fn in self.mistakes.get(function, [])]
+                for hint, fn, public_safe in self.mistakes.get(function, []) if public_safe or not self.public]
+
+    def encoded_value(self, module, function, args, kwargs=None, *, seed=0, then=None) -> dict:
+        """The reference's output on these inputs, `then` applied to it, encoded; no time is
+        recorded (checks/variants.py: candidate causes on altered inputs)."""
+        output = calls.invoke(getattr(self.modules[module], function), list(args), dict(kwargs or {}), seed)[0]
+        return wire.encode(then(output) if then else output)
 
     def call(self, module, function, args=(), kwargs=None, *, seed=0, grad_wrt=(),
              cotangent_seed=0, symbols=None, jacobian=False) -> Result:
@@ -363,8 +415,31 @@ class Reference:
         return Result(value, grads)
 
 
+def known_mistakes(path: Path) -> dict[str, list[tuple]]:
+    """mistakes.py's MISTAKES as {function: [(hint, function, public_safe), ...]}; a malformed
+    entry is an error that names it."""
+    from .checks.diagnoses import PUBLIC_SAFE
+
+    from .authored import shown
+    from .checks.params import AuthoringError
+
+    table = getattr(_load_module(path), "MISTAKES", None)
+    if not isinstance(table, dict):
+        raise AuthoringError(f"{shown(path)}: MISTAKES must be a dict {{function: [(hint, function), ...]}}")
+    known = {}
+    for function, entries in table.items():
+        known[function] = []
+        for number, entry in enumerate(entries if isinstance(entries, list) else [None], 1):
+            ok = isinstance(entry, tuple) and len(entry) in (2, 3) and isinstance(entry[0], str) and callable(entry[1])
+            if not ok or (len(entry) == 3 and entry[2] != PUBLIC_SAFE):
+                raise AuthoringError(f"{shown(path)}: MISTAKES[{function!r}] entry {number} must be (hint, function) "
+                                     "or (hint, function, PUBLIC_SAFE)")
+            known[function].append((entry[0], entry[1], len(entry) == 3))
+    return known
+
+
 def _load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(f"_reference_{path.parent.name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A reference file or mistakes.py; its errors as one located line (authored.AuthoringError)."""
+    from . import authored
+
+    return authored.load_module(path, f"_reference_{path.parent.name}_{path.stem}")

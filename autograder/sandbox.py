@@ -37,6 +37,19 @@ INSIDE = "/tmp/submission"   # where the submission copy (a template's submissio
 TEMPLATE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN")   # autograder/template.py says why
 
 
+# The judge's environment variables that reach student code: torch's choice of CPU kernels, so that
+# a run under another kernel set (CI's second pass, ATEN_CPU_CAPABILITY=avx2) computes both sides
+# with it. Nothing else crosses.
+PASSED_ON = ("ATEN_CPU_CAPABILITY",)
+
+
+def worker_environment(**settings) -> dict:
+    """The environment of a worker (or of the template it is forked from): PATH, a UTF-8 locale,
+    the variables of PASSED_ON that are set, and `settings`."""
+    passed = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **passed, **settings}
+
+
 @dataclass(frozen=True)
 class Limits:
     memory_mb: int = 2048     # RLIMIT_DATA: heap and anonymous mappings (not CUDA's reservations)

@@ -11,7 +11,9 @@ becomes, at the same indentation,
         # FIXME: draw eps with the shape, dtype and device of mu
         raise NotImplementedError
 
-Generating also freezes the data of the public checks next to the stubs (engine.freeze_public).
+Generating also freezes the data of the public checks next to the stubs (engine.freeze_public) and
+writes the checks table of the assignment's README.md from course.yml (between TABLE_BEGIN and
+TABLE_END).
 The stubs must match the solutions exactly; the frozen data only within each check's tolerance
 (`frozen.differences`), because the reference's floats differ in their last bits from one CPU to
 another and every instructor's machine is another machine.
@@ -22,10 +24,13 @@ import json
 import re
 from pathlib import Path
 
-from . import engine, frozen
+from . import config, engine, frozen
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*(?P<hint>.*)$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
+README = "README.md"
+TABLE_BEGIN = "<!-- the checks: written by `course stubs` from course.yml, do not edit -->"
+TABLE_END = "<!-- end of the checks -->"
 
 
 DEFAULT_HINT = "your code here"
@@ -64,7 +69,35 @@ def expected_files(root: Path, assignment_id: str) -> dict[str, str]:
     data = engine.freeze_public(root, assignment_id)
     # keys in the order the checks give them: a symbolic check's symbols are its arguments, in order
     files[engine.PUBLIC_CHECKS_FILE] = json.dumps(data, indent=1) + "\n"
+    readme = Path(root) / "assignments" / assignment_id / README
+    if readme.is_file():
+        assignment = config.load(Path(root) / "course.yml").assignment(assignment_id)
+        files[README] = with_checks_table(readme.read_text(), assignment)
     return files
+
+
+def checks_table(assignment: config.Assignment) -> str:
+    """The README's table of the assignment's checks: name, points and visibility, from course.yml."""
+    settings = assignment.settings()
+    rows = [f"| {name.replace('|', chr(92) + '|')} | {setting.points:g} | {setting.visibility} |"
+            for name, setting in settings.items()]
+    public = sum(s.points for s in settings.values() if s.visibility == "public")
+    total = (f"| **Autograded total** | **{assignment.max_points:g}** | {public:g} public, "
+             f"{assignment.max_points - public:g} hidden |")
+    return "\n".join([TABLE_BEGIN, "| Check | Points | Visibility |", "|---|---|---|", *rows, total, TABLE_END])
+
+
+def with_checks_table(readme: str, assignment: config.Assignment) -> str:
+    """`readme` with its checks table written anew: between the markers, else in place of a table
+    headed | Check | Points | Visibility |, else in a section of its own at the end."""
+    table = checks_table(assignment)
+    if TABLE_BEGIN in readme and TABLE_END in readme:
+        head, rest = readme.split(TABLE_BEGIN, 1)
+        return head + table + rest.split(TABLE_END, 1)[1]
+    found = re.search(r"^\| Check \| Points \| Visibility \|\n(?:\|.*\n?)*", readme, re.M)
+    if found:
+        return readme[:found.start()] + table + "\n" + readme[found.end():]
+    return readme.rstrip("\n") + "\n\n## Autograded checks\n\n" + table + "\n"
 
 
 def generate(root: Path, assignment_id: str) -> list[str]:

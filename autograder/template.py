@@ -71,7 +71,7 @@ class Template:
                    *sandboxes.python_running("from autograder.template import main; main()"), str(theirs.fileno())]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=self.log, pass_fds=(theirs.fileno(),), start_new_session=True,
-                                        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})
+                                        env=sandboxes.worker_environment())
         theirs.close()
         self.ready = False
         self.generation += 1

@@ -14,6 +14,7 @@ import math
 import os
 import select
 import struct
+import sys
 import time
 
 from . import modules
@@ -89,6 +90,9 @@ def encode(value):
         return value.encode()
     if type(value) in (bool, int, float, str) or value is None:
         return {"t": "py", "v": value}
+    number = plain_number(value)
+    if number is not None:
+        return {"t": "py", "v": number}
     if type(value) in (list, tuple):
         return {"t": "list", "items": [encode(v) for v in value]}
     if type(value) in (set, frozenset):
@@ -103,7 +107,43 @@ def encode(value):
     sympy_value = _encode_sympy(value)
     if sympy_value is not None:
         return sympy_value
-    raise TypeError(f"cannot send a value of type {type(value).__name__} to the grader")
+    raise TypeError(f"cannot send a value of type {type(value).__name__} to the grader: {_instead(value)}")
+
+
+def plain_number(value):
+    """A real number as students write it, as a Python bool, int or float: a subclass of int or
+    float, a numpy scalar or 0-d array, a fractions.Fraction, a decimal.Decimal. None for anything
+    else (sympy numbers travel as expressions)."""
+    import decimal
+    import fractions
+
+    numpy = sys.modules.get("numpy")   # not imported: `value` is no numpy object
+    if numpy is not None and isinstance(value, (numpy.generic, numpy.ndarray)):
+        if isinstance(value, numpy.ndarray) and value.ndim != 0:
+            return None
+        item = value.item()
+        return item if type(item) in (bool, int, float) else None
+    if isinstance(value, (fractions.Fraction, decimal.Decimal)):
+        try:
+            return float(value)
+        except (OverflowError, ValueError):   # beyond float's range: the grader cannot read it
+            return None
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _instead(value) -> str:
+    """What to return instead of a value the grader cannot read."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return "return a torch tensor instead of a numpy array (torch.as_tensor(x))"
+    if isinstance(value, complex):
+        return "return a real number (float(x.real)) or a sympy expression"
+    return ("return a torch tensor, a number (float(x), int(x)), a sympy expression, or a list, tuple, set "
+            "or dict of these")
 
 
 def _encode_tensor(t):

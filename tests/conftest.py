@@ -11,13 +11,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import engine
+from autograder import config, engine
 from autograder.checks.diagnoses import PREFIX
 
 CAUSE = PREFIX.strip()
 
 ROOT = Path(__file__).resolve().parent.parent
 HW1 = "hw1_vae"
+# every assignment of the course: adding one to course.yml adds it to every test over all of them
+ASSIGNMENTS = [a.id for a in config.load(ROOT / "course.yml").assignments]
 # Gradescope's results.json, as its autograder specification describes it.
 GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "gradescope_schema.json").read_text())
 
@@ -117,10 +119,10 @@ def assert_saved_clean(notebook, graded: dict):
 
 @pytest.fixture
 def course_copy(tmp_path):
-    """A copy of the course folder (course.yml, solutions, assignments) that a test may edit."""
+    """A copy of the course folder (course.yml, solutions, assignments, the pins) that a test may edit."""
     target = tmp_path / "course"
     target.mkdir()
-    for part in ("course.yml", "solutions", "assignments"):
+    for part in ("course.yml", "solutions", "assignments", "constraints.txt"):
         source = ROOT / part
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target / part)
     return target

@@ -11,14 +11,13 @@ import sys
 import pytest
 
 from autograder import config, engine
-from conftest import ROOT, read_results
+from conftest import ASSIGNMENTS, ROOT, read_results
 
 def course(*args, cwd=ROOT, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=600, env=env)
 
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 
 
 def grade_folder(tmp_path, assignment, folder):
@@ -91,7 +90,8 @@ def test_local_check_needs_no_reference(tmp_path):
         shutil.copyfile(ROOT / "solutions" / "hw1_vae" / name, student / name)
     run = course("check", "hw1_vae", cwd=student, env=env)
     assert run.returncode == 0, run.stdout
-    assert "Score: 25.5 / 25.5 points" in run.stdout
+    # the form of the answers judged by hidden keys passes, its points held back as grading decides them
+    assert "Score: 23 / 25.5 points (2.5 held back until your answers are checked after the due date)" in run.stdout
     assert "Hidden checks run only when your submission is graded." in run.stdout
 
 

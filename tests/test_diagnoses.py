@@ -4,13 +4,17 @@ tables (test_hw*_mutants.py, test_hw2_contrastive.py, test_hw3_gans.py) state th
 mutant must get through every channel's grading; this file adds the cases they do not reach."""
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
 import torch
 
 from autograder.checks.diagnoses import PREFIX, explain, explain_numbers
-from conftest import ROOT
+from conftest import ASSIGNMENTS, ROOT
+
+# another CPU's kernels compute other last bits: CI runs these again under another kernel set
+pytestmark = pytest.mark.float_sensitive
 
 
 def seeded(*shape, seed=0):
@@ -135,25 +139,15 @@ def test_a_constant_expression_gets_only_a_sign():
 
 
 def mutant_tables():
-    """{assignment: (mutants as (function, mistake), CAUSES, NAMED_BY_THE_CHECK)}, answer-key
-    choices left out: a wrong letter (a wrong cell of a table or grid) has no cause to name."""
-    import test_hw1_mutants as hw1
-    import test_hw2_contrastive as hw2
-    import test_hw3_gans as hw3
-    import test_hw4_flows_autoregressive as hw4
-    import test_hw5_ebm_diffusion as hw5
-
-    choice = ("mc_", "invariance_table", *hw3.CHOICE_KEYS)
-    return {
-        "hw1_vae": ([(f, m) for f, m, *_ in hw1.VAE_MUTANTS] + [("kl_univariate_gaussians", m) for m, _ in hw1.KL_UNIVARIATE],
-                    hw1.CAUSES, hw1.NAMED_BY_THE_CHECK),
-        "hw2_contrastive": ([(f, m) for f, m, *_ in hw2.MUTANTS if not f.startswith(choice)], hw2.CAUSES, hw2.NAMED_BY_THE_CHECK),
-        "hw3_gans": ([(f, m) for f, m, *_ in hw3.MUTANTS if not f.startswith(choice)], hw3.CAUSES, hw3.NAMED_BY_THE_CHECK),
-        "hw4_flows_autoregressive": ([(f, m) for f, m, *_ in hw4.MUTANTS if f not in ("receptive_fields", "kl_direction")],
-                                     hw4.CAUSES, {m for m in hw4.NAMED_BY_THE_CHECK if m[0] not in ("receptive_fields", "kl_direction")}),
-        "hw5_ebm_diffusion": ([(f, m) for f, m, *_ in hw5.MUTANTS if not f.startswith("mc_")], hw5.CAUSES,
-                              {m for m in hw5.NAMED_BY_THE_CHECK if not m[0].startswith("mc_")}),
-    }
+    """{assignment: (mutants as (function, mistake), CAUSES, NAMED_BY_THE_CHECK)}, from the DIAGNOSED
+    table of each assignment's test file (every assignment of course.yml has one)."""
+    tables = {}
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        if "\nDIAGNOSED = " in path.read_text():
+            assignment, *table = importlib.import_module(path.stem).DIAGNOSED
+            tables[assignment] = tuple(table)
+    assert set(tables) == set(ASSIGNMENTS), f"a test file with DIAGNOSED is missing for {set(ASSIGNMENTS) - set(tables)}"
+    return tables
 
 
 def test_four_in_five_mutants_get_a_specific_diagnosis(capsys):

@@ -11,7 +11,7 @@ import torch
 
 from autograder import calls, fake_device, runner, wire, worker
 from autograder.checks.numeric import MetaProbe
-from conftest import grade_functions, make_submission
+from conftest import ASSIGNMENTS, grade_functions, make_submission
 
 KL = "0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)"
 # a correct gaussian_kl that reads the inputs' values (a mask of the finite entries, all ones here)
@@ -208,8 +208,7 @@ def test_graded_hw2_losses_that_read_values(tmp_path):
     assert results["mse_loss: values and gradients"].passed
 
 
-@pytest.mark.parametrize("assignment", ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive",
-                                        "hw5_ebm_diffusion"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_reference_runs_on_the_simulated_gpu_as_on_the_cpu(assignment):
     """The simulation must not break correct code: each probed reference function gives the same
     values there as on the CPU, on the fake device."""

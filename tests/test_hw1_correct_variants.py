@@ -12,6 +12,9 @@ import pytest
 
 from conftest import VariantRounds
 
+# another CPU's kernels compute other last bits: CI runs these again under another kernel set
+pytestmark = pytest.mark.float_sensitive
+
 HW1 = "hw1_vae"
 
 VARIANTS = {

@@ -9,6 +9,9 @@ import pytest
 
 from conftest import VariantRounds, assert_caught, assert_full_marks, grade_functions, make_submission
 
+# another CPU's kernels compute other last bits: CI runs these again under another kernel set
+pytestmark = pytest.mark.float_sensitive
+
 HW3 = "hw3_gans"
 SIGNATURES = {
     "gda_matrix": "alpha", "gda_eigenvalues": "alpha", "gda_stationary_point": "", "gda_long_run": "",
@@ -61,11 +64,11 @@ MUTANTS = [
     ("discriminator_loss", "sign flipped, by the property", "return F.softplus(real_logits).mean() + F.softplus(-fake_logits).mean()",
      "equals 2 log 2 - 2 JSD at the optimal discriminator", "should be 2 log 2 - 2 JSD"),
     ("discriminator_loss", "log of sigmoid", "return -torch.log(torch.sigmoid(real_logits)).mean() - torch.log(1 - torch.sigmoid(fake_logits)).mean()",
-     "finite at extreme logits", "overflow"),
+     "finite at extreme logits", "not stable in float32"),
     ("discriminator_loss", "sums instead of means", "return F.softplus(-real_logits).sum() + F.softplus(fake_logits).sum()",
      "values and gradients", "expected"),
     ("generator_loss", "saturating loss", "return -F.softplus(fake_logits).mean()", "values and gradients", "expected"),
-    ("generator_loss", "log of sigmoid", "return -torch.log(torch.sigmoid(fake_logits)).mean()", "finite at extreme logits", "overflow"),
+    ("generator_loss", "log of sigmoid", "return -torch.log(torch.sigmoid(fake_logits)).mean()", "finite at extreme logits", "not stable in float32"),
     ("generator_loss", "sign", "return F.softplus(fake_logits).mean()", "values and gradients", "expected"),
     ("generator_loss", "sum instead of mean", "return F.softplus(-fake_logits).sum()", "values and gradients", "expected"),
     ("gda_trajectory", "alternating updates",
@@ -128,14 +131,15 @@ CAUSES = {
     ("dirac_gan_jacobian", "gamma ignored"): "known mistake: the Jacobian without R1",
     ("dirac_gan_eigenvalues", "gamma ignored"): "known mistake: the eigenvalues without R1",
     ("dirac_gan_eigenvalues", "sign of gamma"): "known mistake: the sign of gamma",
+    ("discriminator_loss", "log of sigmoid"): "not stable in float32 at |real_logits| up to",
+    ("generator_loss", "log of sigmoid"): "not stable in float32 at |fake_logits| up to",
 }
 # Mutants without a likely cause whose failing check names the mistake itself (the table's
-# fragment): the form of an answer, the overflow checks.
+# fragment): the form of an answer.
 NAMED_BY_THE_CHECK = {
     ("gda_matrix", "wrong shape"), ("gda_eigenvalues", "a missing eigenvalue"),
     ("gda_stationary_point", "one coordinate"), ("gda_stationary_point", "not a point"),
-    ("dirac_gan_eigenvalues", "the -1/2 forgotten"), ("discriminator_loss", "log of sigmoid"),
-    ("generator_loss", "log of sigmoid")}
+    ("dirac_gan_eigenvalues", "the -1/2 forgotten")}
 
 VARIANTS = [
     ("gda_matrix", "return [[1, alpha], [-alpha, 1]]"),
@@ -239,3 +243,10 @@ def rounds(tmp_path_factory):
 def test_correct_variants_get_full_marks(rounds, index):
     results = rounds.results(index)
     assert_full_marks(results)
+
+
+# The mutants whose feedback tests/test_diagnoses.py counts (answer-key letters, cells and grids aside,
+# which have no cause to name): (assignment, mutants, CAUSES, NAMED_BY_THE_CHECK).
+DIAGNOSED = (
+    HW3, [(f, m) for f, m, *_ in MUTANTS if not f.startswith(("mc_", "invariance_table", *CHOICE_KEYS))], CAUSES,
+    NAMED_BY_THE_CHECK)

@@ -9,6 +9,9 @@ import pytest
 
 from conftest import VariantRounds, assert_caught, assert_full_marks, grade_functions, make_submission
 
+# another CPU's kernels compute other last bits: CI runs these again under another kernel set
+pytestmark = pytest.mark.float_sensitive
+
 HW4 = "hw4_flows_autoregressive"
 SIGNATURES = {
     "causal_conv_mask": "kernel_size, mask_type", "masked_conv2d": "x, weight, bias, mask_type",
@@ -138,7 +141,7 @@ MUTANTS = [
      "    return y - (beta * h).unsqueeze(-1) * diff", "values and gradients", "expected"),
     ("sigmoidal_flow", "a naive logit", SIGMOIDAL_HEAD + "p = (log_w.exp() * torch.sigmoid(t)).sum(-1)\n"
      "    dp = (log_w.exp() * a * torch.sigmoid(t) * torch.sigmoid(-t)).sum(-1)\n"
-     "    return torch.log(p / (1 - p)), torch.log(dp / (p * (1 - p)))", "stable for |z| up to 40 in float32", "overflow"),
+     "    return torch.log(p / (1 - p)), torch.log(dp / (p * (1 - p)))", "stable for |z| up to 40 in float32", "not stable in float32 at |z| up to 40"),
     ("sigmoidal_flow", "1/ln 10", SIGMOIDAL_HEAD + STABLE_G +
      "log_dp = torch.logsumexp(log_w + torch.log(a) + F.logsigmoid(t) + F.logsigmoid(-t), -1)\n"
      "    return log_p - log_q, log_dp - log_p - log_q - math.log(math.log(10))", "values and gradients", "expected"),
@@ -206,14 +209,16 @@ CAUSES = {
     ("affine_coupling", "inverse log-det sign"): "opposite sign",
     ("affine_coupling", "log-det summed over the batch"): ("summed over dimension 0", "shaped () instead of (1,)"),
     ("radial_flow", "the radial factor missing"): "0 everywhere",   # in the case D = 1
-    ("sigmoidal_flow", "a naive logit"): "right in 5 of 7 rows",
+    ("sigmoidal_flow", "a naive logit"): "not stable in float32 at |z| up to 40: your values are right at moderate inputs",
     ("sigmoidal_flow", "weights not normalized"): "below the expected ones everywhere: a dropped or extra constant term?",
     ("radial_beta_bound", "the sign"): "opposite sign",
     ("planar_flow", "no absolute value"): "known mistake: no absolute value",
     ("planar_flow", "1 - tanh for tanh'"): "known mistake: 1 - tanh",
     ("planar_flow", "1 - tanh for tanh', by autograd"): "known mistake: 1 - tanh",
     ("radial_flow", "D instead of D - 1"): "known mistake: D log(1 + beta h)",
-    ("radial_flow_inverse", "the minus root"): "known mistake: the minus root",
+    ("radial_flow_inverse", "the minus root"): "known mistake: the other root of the quadratic",
+    # a later case's square masks: the first one's shape differs
+    ("made_masks", "transposed masks"): "the transpose of the expected ones",
     ("sigmoidal_flow", "1/ln 10"): "known mistake: a factor 1/ln 10",
     ("flow_log_prob", "log-det sign"): "known mistake: the log-determinants subtracted",
     ("flow_log_prob", "log-det sign, by value"): "known mistake: the log-determinants subtracted",
@@ -235,7 +240,7 @@ CAUSES = {
 NAMED_BY_THE_CHECK = {
     ("causal_conv_mask", "no ValueError"), ("causal_conv_mask", "a boolean mask"),
     ("masked_conv2d", "no padding"), ("masked_conv2d", "the mask left on the CPU"),
-    ("made_masks", "transposed masks"), ("affine_coupling", "networks run without gradients"),
+    ("affine_coupling", "networks run without gradients"),
     ("flow_log_prob", "an accumulator on the CPU"), ("reverse_kl_loss", "samples detached"),
     ("receptive_fields", "stacked A keeps the left pixel"), ("receptive_fields", "the pixel itself in (B, A)"),
     ("receptive_fields", "no blind spot"), ("receptive_fields", "a 3 x 3 grid"), ("receptive_fields", "a key missing"),
@@ -377,3 +382,10 @@ def test_the_same_direction_for_both_scenarios_earns_nothing(tmp_path, word):
     code = f'return {{"density only": {{"objective": "{word}"}}, "samples only": {{"objective": "{word}"}}}}'
     results = grade_functions(submission(tmp_path, "kl_direction", code), {"kl_direction"}, HW4)
     assert sum(r.score for r in results.values()) == 0, {n: (r.score, r.message) for n, r in results.items()}
+
+
+# The mutants whose feedback tests/test_diagnoses.py counts (answer-key letters, cells and grids aside,
+# which have no cause to name): (assignment, mutants, CAUSES, NAMED_BY_THE_CHECK).
+DIAGNOSED = (
+    HW4, [(f, m) for f, m, *_ in MUTANTS if f not in ("receptive_fields", "kl_direction")], CAUSES,
+    {m for m in NAMED_BY_THE_CHECK if m[0] not in ("receptive_fields", "kl_direction")})

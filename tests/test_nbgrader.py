@@ -1,6 +1,6 @@
 """`course nbgrader`: the real round trip through nbgrader, on hw3_gans. Build the course folder,
 generate the student version, autograde three submitted notebooks (the reference, the untouched
-stubs, one realistic mutant) and generate their feedback."""
+stubs, one realistic mutant that also edits a locked test cell) and generate their feedback."""
 from __future__ import annotations
 
 import html
@@ -25,6 +25,10 @@ SOLUTIONS = ROOT / "solutions" / HW3
 FILES = engine.load_suite(SOLUTIONS).files
 SATURATING = "def generator_loss(fake_logits):\n    return -F.softplus(fake_logits).mean()"
 FAILING = "generator_loss: values and gradients"
+# The mutant also rewrites the locked test cell of its wrong function to claim the cell's points:
+# nbgrader must notice, and grade with the cell as released.
+TAMPERED = {"generator_loss": "earned = {points}   # full marks"}
+AUTOGRADE_LOG = "autograde.log"   # nbgrader's output, in the course folder
 
 
 def reference(name: str) -> str:
@@ -41,12 +45,13 @@ SUBMISSIONS = {
 }
 
 
-def nbgrader_run(course_dir: Path, *args: str) -> None:
+def nbgrader_run(course_dir: Path, *args: str) -> str:
     # nbgrader runs `alembic` and its kernels by name: this environment's, first on PATH
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, f"nbgrader {' '.join(args)}:\n{done.stdout[-2000:]}{done.stderr[-5000:]}"
+    return done.stdout + done.stderr
 
 
 def code_cells(notebook) -> dict[str, nbformat.NotebookNode]:
@@ -55,14 +60,23 @@ def code_cells(notebook) -> dict[str, nbformat.NotebookNode]:
             if (match := re.match(r"%%writefile (\S+)\n", cell.source))}
 
 
-def submit(course_dir: Path, student: str, files: dict[str, str]) -> None:
-    """The released folder, with the notebook's code cells holding `files`."""
+def graded_cells(notebook) -> dict[str, nbformat.NotebookNode]:
+    """The notebook's autograded test cells, by grade id."""
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def submit(course_dir: Path, student: str, files: dict[str, str], tests: dict[str, str] | None = None) -> None:
+    """The released folder, with the notebook's code cells holding `files` (and test cells `tests`)."""
     folder = course_dir / "submitted" / student / HW3
     shutil.copytree(course_dir / "release" / HW3, folder)
     notebook = nbformat.read(folder / NOTEBOOK, as_version=4)
     for name, cell in code_cells(notebook).items():
         if name in files:
             cell.source = f"%%writefile {name}\n{files[name]}"
+    for grade_id, cell in graded_cells(notebook).items():
+        if grade_id in (tests or {}):
+            cell.source = tests[grade_id].format(points=cell.metadata.nbgrader["points"])
     nbformat.write(notebook, folder / NOTEBOOK)
 
 
@@ -72,8 +86,8 @@ def course(tmp_path_factory) -> Path:
     nbgrader.build(ROOT, HW3, course_dir)
     nbgrader_run(course_dir, "generate_assignment", HW3)
     for student, files in SUBMISSIONS.items():
-        submit(course_dir, student, files)
-    nbgrader_run(course_dir, "autograde", HW3)
+        submit(course_dir, student, files, TAMPERED if student == "mutant" else None)
+    (course_dir / AUTOGRADE_LOG).write_text(nbgrader_run(course_dir, "autograde", HW3))
     nbgrader_run(course_dir, "generate_feedback", HW3)
     return course_dir
 
@@ -115,7 +129,13 @@ def test_release_holds_the_stubs_and_no_solution_or_hidden_test(course):
     notebook = nbformat.read(release / NOTEBOOK, as_version=4)
     MetadataValidator().validate_nb(notebook)
     sources = "\n".join(cell.source for cell in notebook.cells)
-    assert "HIDDEN TESTS" not in sources and "cells.points" not in sources and "SOLUTION" not in sources
+    assert "HIDDEN TESTS" not in sources and "SOLUTION" not in sources
+    # the test cells are released as they are: nbgrader's checksums of the two agree
+    source = nbformat.read(course / "source" / HW3 / NOTEBOOK, as_version=4)
+    released, written = graded_cells(notebook), graded_cells(source)
+    assert len(released) == len(config.load(ROOT / "course.yml").assignment(HW3).checks)
+    assert {grade_id: cell.source for grade_id, cell in released.items()} == \
+        {grade_id: cell.source for grade_id, cell in written.items()}
     # nbgrader's stub keeps each region's indentation: the released cells are exactly our stubs
     for name, cell in code_cells(notebook).items():
         stub = stubs.make_stub((SOLUTIONS / name).read_text(), name)
@@ -130,6 +150,19 @@ def test_autograde_scores_reference_full_stubs_zero_and_the_mutant_in_between(co
         assert gradebook.find_assignment(HW3).max_score == total
     assert scores == {"reference": total, "untouched": 0, "mutant": pytest.approx(expected)}
     assert 0 < expected < total
+
+
+def test_autograde_warns_of_the_edited_test_cell_only_and_grades_it_as_released(course):
+    """nbgrader checks each locked cell against the checksum it recorded at generate_assignment: the
+    untouched cells (every student's) pass it, the mutant's edited one is reported and restored
+    (and its score above proves it was graded as released)."""
+    changed = re.findall(r"Attribute '(\w+)' for cell (\S+) has changed", (course / AUTOGRADE_LOG).read_text())
+    assert changed == [("checksum", "generator_loss")]
+    source = graded_cells(nbformat.read(course / "source" / HW3 / NOTEBOOK, as_version=4))
+    for student in SUBMISSIONS:
+        graded = graded_cells(nbformat.read(course / "autograded" / student / HW3 / NOTEBOOK, as_version=4))
+        assert {grade_id: cell.source for grade_id, cell in graded.items()} == \
+            {grade_id: cell.source for grade_id, cell in source.items()}, student
 
 
 def test_reference_test_cells_write_nothing_to_stderr(course):

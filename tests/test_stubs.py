@@ -15,10 +15,12 @@ import sys
 import pytest
 
 from autograder import engine, frozen, release, stubs, wire
-from conftest import ROOT
+from conftest import ASSIGNMENTS, ROOT
+
+# another CPU's kernels compute other last bits: CI runs these again under another kernel set
+pytestmark = pytest.mark.float_sensitive
 
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import engine
-from conftest import ROOT, make_submission
+from autograder import engine, results
+from conftest import ASSIGNMENTS, ROOT, make_submission
 
-ASSIGNMENTS = ["hw1_vae", "hw2_contrastive", "hw3_gans", "hw4_flows_autoregressive", "hw5_ebm_diffusion"]
 # Answers whose key is the trivial answer itself: they earn their points, and nothing else does.
 KEY_IS_TRIVIAL = {("hw3_gans", "_zeros"): {"gda_stationary_point"}}   # V(d, g) = dg: (0, 0)
 
@@ -111,7 +110,8 @@ def test_trivial_functions_score_nothing(tmp_path, assignment, kind):
 def test_a_public_check_decided_by_a_hidden_key_never_reveals_it_early(tmp_path):
     """A well-formed answer counts only if the hidden key says it is right; so that its score does
     not tell the key before the due date, Gradescope shows it after the due date too. A malformed
-    answer's failure reveals nothing and stays visible; the local check says what it cannot know."""
+    answer's failure reveals nothing and stays visible; the local check, which cannot know, holds its
+    points back and says so, so that its total is never above grading's."""
     function = "mc_marginal_likelihood"
     answers = {"right": None, "wrong": '"c"', "malformed": '"e"'}
     seen = {}
@@ -127,4 +127,5 @@ def test_a_public_check_decided_by_a_hidden_key_never_reveals_it_early(tmp_path)
     course = ROOT / "assignments" / "hw1_vae"
     local = engine.check_public(course / "public_checks.json", tmp_path / "wrong", course / "properties.py",
                                 only={function})
-    assert local.results[0].score == 0.5 and "checked when you are graded" in local.results[0].message
+    assert (local.results[0].score, local.results[0].held, local.score) == (0, True, 0)
+    assert f"PASS  {function}: well-formed  0/0.5  ({results.HELD})" in results.text(local)

@@ -1,7 +1,9 @@
 """Check kinds. A check grades one function or answer of a submission.
 
 Each check is plain data (`spec()`: kind, name, target and JSON-able parameters) plus code that
-lives here, in the package. Grading a check has two halves:
+lives here, in the package. Each kind declares its parameters (`Params`, checks/params.py), and a
+check built with an unknown, mistyped or missing one is an AuthoringError. Grading a check has two
+halves:
 
 - `prepare(reference, device)` runs in the judge, may call the hidden reference, and returns
   JSON-able data (inputs and expected outputs). Public checks are prepared once, when the stubs
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .params import AuthoringError, Params, validate
+
 
 @dataclass
 class Verdict:
@@ -20,6 +24,10 @@ class Verdict:
     message: str
     credit: float | None = None   # the fraction of the points earned: by default all or nothing
     evidence: bool | None = None  # values right somewhere (a case, a row); by default credit > 0
+    cause: str | None = None      # the likely cause the message names (a diagnoses.Cause), if any
+    # a stability check's (message, cause) for wrong values, given where the function's other
+    # value checks pass (engine.stability_causes)
+    unstable: tuple | None = None
 
     def __post_init__(self):
         if self.credit is None:
@@ -30,6 +38,7 @@ class Verdict:
 
 class Check:
     kind = "check"
+    Params = Params          # its parameters, declared (checks/params.py)
     reveals_answer = False   # prepared data is the answer itself: such a check can never be public
     # Compares values with the reference or a key, which a constant, the input or unrelated noise
     # cannot match. The function's other checks count only once one of these finds its values
@@ -44,9 +53,14 @@ class Check:
 
         return SYMPY_FLOOR_SECONDS if self.computes_sympy else FLOOR_SECONDS
 
+    # names of calls the assignment forbids in this function (forbidden_calls checks): hints never
+    # recommend them
+    avoid: frozenset = frozenset()
+
     def __init__(self, name: str, module: str, function: str, **params):
         if not name.startswith(f"{function}: "):
-            raise ValueError(f"check {name!r} must be named after what it grades: '{function}: ...'")
+            raise AuthoringError(f"check {name!r} must be named after what it grades: '{function}: ...'")
+        self.settings = validate(type(self), params, function, name.split(": ", 1)[1])
         self.name, self.module, self.function, self.params = name, module, function, params
 
     def spec(self) -> dict:
@@ -82,12 +96,12 @@ class Check:
 
 
 def registry() -> dict[str, type[Check]]:
-    from . import choice, grids, numeric, properties, raises, sampling, symbolic
+    from . import choice, forbidden, grids, numeric, properties, raises, sampling, symbolic
 
     kinds = {}
-    for module in (numeric, sampling, properties, symbolic, choice, grids, raises):
+    for module in (numeric, sampling, properties, symbolic, choice, grids, raises, forbidden):
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Check) and value is not Check:
+            if isinstance(value, type) and issubclass(value, Check) and value is not Check and "kind" in vars(value):
                 kinds[value.kind] = value
     return kinds
 
@@ -95,5 +109,5 @@ def registry() -> dict[str, type[Check]]:
 def from_spec(spec: dict) -> Check:
     kind = registry().get(spec.get("kind"))
     if kind is None:
-        raise ValueError(f"unknown check kind {spec.get('kind')!r}")
+        raise AuthoringError(f"unknown check kind {spec.get('kind')!r}")
     return kind(spec["name"], spec["module"], spec["function"], **spec.get("params", {}))

@@ -2,8 +2,10 @@
 choices (a dict of dicts, e.g. which factors an augmentation makes a representation invariant to)."""
 from __future__ import annotations
 
+from pydantic import Field
+
 from .. import wire
-from . import Check, Verdict
+from . import Check, Verdict, params
 
 
 def normalize(answer, options: str):
@@ -22,8 +24,11 @@ def normalize(answer, options: str):
 
 
 class _ChoiceCheck(Check):
+    class Params(params.Params):
+        options: str = Field(pattern=r"^[a-z]+$", description='the option letters, e.g. "abcd"')
+
     def chosen(self, student):
-        return self.normalized_answer(student, lambda answer: normalize(answer, self.params["options"]))
+        return self.normalized_answer(student, lambda answer: normalize(answer, self.settings.options))
 
 
 class MultipleChoice(_ChoiceCheck):
@@ -104,9 +109,14 @@ def _entries(pairs, names, where, what, form):
 class _TableCheck(Check):
     """params: "rows", "columns" and the allowed "values" of a table answered as a dict of dicts."""
 
+    class Params(params.Params):
+        rows: list[str] = Field(min_length=1, description="the table's row names")
+        columns: list[str] = Field(min_length=1, description="its column names")
+        values: list[str] = Field(min_length=2, description="the words a cell may hold")
+
     def table(self, runner):
         return self.normalized_answer(runner, lambda answer: normalize_table(
-            answer, self.params["rows"], self.params["columns"], self.params["values"]), separator=": ")
+            answer, self.settings.rows, self.settings.columns, self.settings.values), separator=": ")
 
 
 class ChoiceTable(_TableCheck):
@@ -121,6 +131,10 @@ class ChoiceTable(_TableCheck):
     reveals_answer = True
     proves_values = True
 
+    class Params(_TableCheck.Params):
+        all_or_nothing: bool = Field(False, description="only the whole key earns (for a table where one word in "
+                                     "every row would earn a row for sure)")
+
     def prepare(self, reference, device):
         table, problem = self.table(reference)
         if problem:
@@ -134,9 +148,9 @@ class ChoiceTable(_TableCheck):
         wrong = [(row, column, table[row, column]) for row, column, value in prepared if table[row, column] != value]
         if not wrong:
             return Verdict(True, "matches the key")
-        rows = self.params["rows"]
+        rows = self.settings.rows
         cells = "; ".join(f"{row}/{column} should not be {value!r}" for row, column, value in wrong)
-        if self.params.get("all_or_nothing"):
+        if self.settings.all_or_nothing:
             return Verdict(False, cells)
         right = len(rows) - len({row for row, _, _ in wrong})
         return Verdict(False, f"{cells} (credit for the {right} of {len(rows)} rows without a mistake)",

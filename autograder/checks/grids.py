@@ -3,8 +3,10 @@ compared cell by cell with the key; feedback names the missing and extra cells t
 question numbers them (pixel 33: row 3, column 3)."""
 from __future__ import annotations
 
+from pydantic import Field
+
 from .. import wire
-from . import Check, Verdict
+from . import Check, Verdict, params
 
 
 def label(row: int, column: int) -> str:
@@ -56,8 +58,12 @@ def _cells(grid, size: int):
 class _GridCheck(Check):
     """params: "keys" (lists of strings, e.g. ["A", "B"]) and "size" of the square grids."""
 
+    class Params(params.Params):
+        keys: list[list[str]] = Field(min_length=1, description='the cases the answer is keyed by, e.g. [["A", "B"]]')
+        size: int = Field(ge=1, description="the side of the square grids")
+
     def grids(self, runner):
-        return self.normalized_answer(runner, lambda answer: normalize(answer, self.params["keys"], self.params["size"]))
+        return self.normalized_answer(runner, lambda answer: normalize(answer, self.settings.keys, self.settings.size))
 
 
 class GridKey(_GridCheck):
@@ -71,7 +77,7 @@ class GridKey(_GridCheck):
         grids, problem = self.grids(reference)
         if problem:
             raise ValueError(f"the reference answer of {self.function} is malformed: {problem}")
-        return [[list(key), sorted(map(list, grids[key]))] for key in map(tuple, self.params["keys"])]
+        return [[list(key), sorted(map(list, grids[key]))] for key in map(tuple, self.settings.keys)]
 
     def run(self, student, prepared, device):
         grids, problem = self.grids(student)

@@ -2,10 +2,15 @@
 probe on the `meta` device that catches tensors hard-wired to the CPU."""
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, model_validator
+
 from .. import wire
 from ..runner import StudentError
-from . import Check, Verdict, diagnoses
-from .tensors import describe_case, make_input, make_inputs, mismatch, project_to_constraint
+from . import Check, Verdict, diagnoses, params, variants
+from .tensors import (FLOAT32_ROUNDING, describe_case, make_input, make_inputs, mismatch, project_to_constraint,
+                      value_mismatch)
 
 
 class MatchesReference(Check):
@@ -14,36 +19,67 @@ class MatchesReference(Check):
     floating dtype is accepted (for functions of plain Python numbers). A function that returns a
     tuple or list of tensors is compared item by item ("outputs" names them: a flow layer's
     output and log-determinant); "grad_wrt" may name an argument that is a network, a flow layer
-    or a list of them (autograder.modules): its parameters' gradient is compared."""
+    or a list of them (autograder.modules): its parameters' gradient is compared.
+
+    "stability": this check's cases hold inputs at the edge of the dtype's range, and the value is
+    the advice for a result that is wrong there while the function's other value checks pass
+    ("compute the logit as logsigmoid(t) - logsigmoid(-t)"); the likely cause then says so, the
+    same on every CPU, whether its kernels overflowed to inf or only lost digits
+    (engine.stability_causes)."""
 
     kind = "matches_reference"
 
+    class Params(params.Params):
+        arg_names: list[str] = Field(description="the function's arguments, in order (messages name them)")
+        cases: list[params.Case] = Field(min_length=1, description="the inputs: `case(seed, dtype, *recipes)`")
+        grad_wrt: list[int] = Field([], description="the arguments (by index) whose vector-Jacobian products are "
+                                    "compared; a network's or a list of layers': their parameters'")
+        compare: Literal["values", "structure"] = Field("values", description="`structure`: shape, dtype and "
+                                                        "device only")
+        any_dtype: bool = Field(False, description="accept a result of any floating dtype (for functions of "
+                                "Python numbers), compared at float32's tolerance")
+        outputs: list[str] | None = Field(None, description="names of the items of a tuple result, for messages")
+        stability: str | None = Field(None, description="marks a stability check (inputs at the edge of the "
+                                      "dtype's range): the advice for a result that is wrong there only")
+
+        @model_validator(mode="after")
+        def _arguments(self):
+            wrong = [i for i in self.grad_wrt if not 0 <= i < len(self.arg_names)]
+            if wrong:
+                raise ValueError(f"grad_wrt names argument {wrong[0]}, but arg_names has {len(self.arg_names)}")
+            return self
+
     @property
     def proves_values(self):
-        return self.params.get("compare", "values") == "values"
+        return self.settings.compare == "values"
 
     def prepare(self, reference, device):
         prepared = []
-        for case in self.params["cases"]:
+        for case in self.params["cases"]:   # validated (Params), read as written
             args, kwargs = make_inputs(case, device)
             result = self.call(reference, *args, kwargs=kwargs, **self._options(case))
             data = {"args": [wire.encode(a) for a in args],
                     "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
                     "value": wire.encode(result.value),
                     "grads": [g.encode() for g in result.grads or []]}
-            mistakes = [m for m in reference.mistaken_values(self.function, args, kwargs, seed=case["seed"])
-                        if self._differs(wire.decode(m["value"]), result.value, case)]
-            if mistakes and self.proves_values:   # for the diagnoses of wrong values
-                data["mistakes"] = mistakes
+            if self.proves_values:   # for the diagnoses of wrong values
+                mistakes = [m for m in reference.mistaken_values(self.function, args, kwargs, seed=case["seed"])
+                            if self._differs(wire.decode(m["value"]), result.value, case)]
+                found = [v for v in variants.of_case(reference, self.module, self.function, self.settings.arg_names,
+                                                     args, kwargs, case["seed"])
+                         if self._differs(wire.decode(v["value"]), result.value, case)]
+                data.update({"mistakes": mistakes} if mistakes else {}, **({"variants": found} if found else {}))
             prepared.append(data)
         return prepared
 
     def run(self, student, prepared, device):
         from ..calls import materialize
 
-        names = self.params["arg_names"]
-        values = self.params.get("compare", "values") == "values"
-        failure, matched = None, False
+        names = self.settings.arg_names
+        values = self.settings.compare == "values"
+        # the failure shown: the first, unless it is a wrong value without a likely cause and a later
+        # case's has one (`settled`: an error, or a cause)
+        failure, cause, unstable, matched, settled = None, None, None, False, False
         for number, (case, data) in enumerate(zip(self.params["cases"], prepared), 1):
             args = [materialize(wire.decode(a)) for a in data["args"]]
             kwargs = {k: materialize(wire.decode(v)) for k, v in data["kwargs"].items()}
@@ -51,35 +87,55 @@ class MatchesReference(Check):
             try:
                 result = self.call(student, *args, kwargs=kwargs, **self._options(case))
             except StudentError as error:
-                failure = failure or f"{error}\n  in {label}"
+                if failure is None:
+                    failure, settled = f"{error}\n  in {label}", True
                 if matched:
                     break
                 continue
             expected = wire.decode(data["value"])
-            problem = self._value_problem(result.value, expected, values, case, _named(names, args, kwargs), data)
-            for i, grad in zip(self.params.get("grad_wrt", []), data["grads"]):
+            inputs = _named(names, args, kwargs)
+            problem = self._value_problem(result.value, expected, values, case, inputs, data)
+            for i, grad in zip(self.settings.grad_wrt, data["grads"]):
                 if problem:
                     break
                 problem = self._grad_problem(result, i, wire.decode_tensor(grad), names, values, case, args, kwargs)
-            if problem:
-                failure = failure or f"{problem}\n  in {label}"
+            if problem and not settled and (failure is None or getattr(problem, "cause", "")):
+                failure, cause = f"{problem}\n  in {label}", getattr(problem, "cause", "") or None
+                unstable, settled = unstable or self._unstable(problem, case, inputs, label), cause is not None
             matched = matched or (not problem and informative(expected, data["grads"], args))
-            if failure and matched:
+            if failure and matched and settled:
                 break
-        if failure:   # cases go on after a failure until one matches: evidence of right values (engine.gate)
-            return Verdict(False, failure, evidence=matched)
+        # cases go on after a failure until one matches (evidence of right values, engine.gate) and
+        # the failure shown is settled
+        if failure:
+            return Verdict(False, failure, evidence=matched, cause=cause, unstable=unstable)
         return Verdict(True, f"{len(prepared)} cases match", evidence=matched)
 
+    def _unstable(self, problem, case, inputs, label):
+        """In a stability check, for wrong values: the message with the stability diagnosis in
+        place of the generic one, and that cause; the engine gives it where the function's other
+        value checks pass (engine.stability_causes). Else None."""
+        if self.settings.stability is None or not isinstance(problem, Problem):
+            return None
+        advice = diagnoses.unstable(case["dtype"], inputs, self.settings.stability)
+        plain = problem[:len(problem) - len(problem.cause)] if problem.cause else str(problem)
+        return f"{plain}{advice}\n  in {label}", advice
+
     def _differs(self, mistaken, expected, case) -> bool:
-        """Whether a known mistake gives another result than the reference in this case (one
-        that coincides with it, in a batch of one or at beta = 1, names no mistake)."""
+        """Whether a known mistake (or a variant) gives another result than the reference in this
+        case (one that coincides with it, in a batch of one or at beta = 1, names no mistake), by
+        more than float32's rounding: a float64 result computed in float32 somewhere has a cause of
+        its own (diagnoses), and such a value's last bits differ from one CPU to another."""
         if isinstance(expected, list):
             return not isinstance(mistaken, list) or len(mistaken) != len(expected) or any(
                 self._differs(m, e, case) for m, e in zip(mistaken, expected))
-        return mismatch(mistaken, expected, "", True, self.params.get("any_dtype", False)) is not None
+        if isinstance(mistaken, wire.TensorInfo) and mistaken.shape == expected.shape and expected.dtype == "float64" \
+                and mistaken.tensor is not None and expected.tensor is not None:
+            return value_mismatch(mistaken.tensor, expected.tensor, FLOAT32_ROUNDING, "") is not None
+        return mismatch(mistaken, expected, "", True, self.settings.any_dtype) is not None
 
     def _options(self, case):
-        return {"seed": case["seed"], "grad_wrt": self.params.get("grad_wrt", []),
+        return {"seed": case["seed"], "grad_wrt": self.settings.grad_wrt,
                 "cotangent_seed": case["seed"] + 7}
 
     def _value_problem(self, value, expected, values, case, inputs, data):
@@ -87,30 +143,39 @@ class MatchesReference(Check):
         of a wrong shape (a row left out, a reduction missing) replaces the guess about shapes."""
         if isinstance(expected, list):
             return self._items_problem(value, expected, values, case, inputs, data)
-        return self._item_problem(value, expected, "the result", values, case, inputs, _mistakes(data))
+        known = [(hint, m.tensor) for hint, m in _decoded(data.get("mistakes", []), "hint")]
+        generic = [(i, s, v.tensor) for i, s, v in variants.decoded(data.get("variants", []))
+                   if isinstance(v, wire.TensorInfo)]
+        return self._item_problem(value, expected, "the result", values, case, inputs, known, generic)
 
-    def _item_problem(self, value, expected, what, values, case, inputs, mistakes):
-        any_dtype = self.params.get("any_dtype", False)
-        problem = mismatch(value, expected, what, values, any_dtype)
+    def _item_problem(self, value, expected, what, values, case, inputs, mistakes, generic=()):
+        any_dtype = self.settings.any_dtype
+        # a stability check's non-finite values get no hint: whether they overflow depends on the CPU
+        problem = mismatch(value, expected, what, values, any_dtype, inputs=inputs,
+                           finite_hint=self.settings.stability is None, avoid=self.avoid)
         if not problem or not values:
             return problem
         dtype = "float32" if any_dtype else case["dtype"]   # any_dtype compares at float32's tolerance
-        cause = diagnoses.explain(_tensor(value), expected.tensor, dtype, inputs, mistakes)
+        cause = diagnoses.explain(_tensor(value), expected.tensor, dtype, inputs, mistakes, variants=generic,
+                                  avoid=self.avoid)
         if cause and isinstance(value, wire.TensorInfo) and value.shape != expected.shape:
             problem = mismatch(value, expected, what, values, any_dtype, shape_hint=False)
-        return problem + cause
+        return Problem(problem + cause, cause)
 
     def _items_problem(self, value, expected, values, case, inputs, data):
-        """A tuple or list of results, item by item, each with the known mistakes' same item."""
-        names = self.params.get("outputs") or [f"item {k + 1}" for k in range(len(expected))]
+        """A tuple or list of results, item by item, each with the known mistakes' (and the
+        variants') same item."""
+        names = self.settings.outputs or [f"item {k + 1}" for k in range(len(expected))]
         if not isinstance(value, list) or len(value) != len(expected):
             got = f"a sequence of {len(value)} items" if isinstance(value, list) else wire.kind_name(value)
             return f"the result is {got}, expected a tuple of {len(expected)} tensors ({', '.join(names)})"
-        mistakes = [(m["hint"], wire.decode(m["value"])) for m in data.get("mistakes", [])]
+        mistakes = _decoded(data.get("mistakes", []), "hint")
+        generic = variants.decoded(data.get("variants", []))
         for k, (item, item_expected) in enumerate(zip(value, expected)):
-            known = [(hint, m[k].tensor) for hint, m in mistakes
-                     if isinstance(m, list) and len(m) == len(expected) and isinstance(m[k], wire.TensorInfo)]
-            problem = self._item_problem(item, item_expected, f"the result's {names[k]}", values, case, inputs, known)
+            known = [(hint, m[k].tensor) for hint, m in mistakes if _item(m, k, len(expected))]
+            others = [(i, s, v[k].tensor) for i, s, v in generic if _item(v, k, len(expected))]
+            problem = self._item_problem(item, item_expected, f"the result's {names[k]}", values, case, inputs,
+                                         known, others)
             if problem:
                 return problem
         return None
@@ -127,7 +192,7 @@ class MatchesReference(Check):
         only the tangent part moves the inputs along the surface, so only it is determined by the
         function's values there."""
         name = names[index] if hasattr(args[index], "shape") else f"the parameters of {names[index]}"
-        position = self.params["grad_wrt"].index(index)
+        position = self.settings.grad_wrt.index(index)
         grads = result.grads or []
         actual = grads[position] if position < len(grads) else None
         recipe = case["args"][index] if index < len(case["args"]) else {}
@@ -140,11 +205,29 @@ class MatchesReference(Check):
                     "differentiable torch operations (no .detach(), .item(), numpy or no_grad)")
         if isinstance(actual, wire.TensorInfo) and actual.tensor is not None and actual.shape == expected.shape:
             actual = project_to_constraint(recipe, actual, args[index])
-        problem = mismatch(actual, expected, f"the gradient with respect to {name}", values)
+        problem = mismatch(actual, expected, f"the gradient with respect to {name}", values, avoid=self.avoid)
         if problem and values:
-            problem += diagnoses.explain(_tensor(actual), expected.tensor, case["dtype"],
-                                         _named(names, args, kwargs), what="gradients")
+            cause = diagnoses.explain(_tensor(actual), expected.tensor, case["dtype"],
+                                      _named(names, args, kwargs), what="gradients", avoid=self.avoid)
+            problem = Problem(problem + cause, cause)
         return problem
+
+
+class Problem(str):
+    """A sentence about a wrong result that carries its likely cause (a diagnoses.Cause, or "")."""
+
+    def __new__(cls, text: str, cause):
+        problem = super().__new__(cls, text)
+        problem.cause = cause
+        return problem
+
+
+def _item(value, k: int, count: int) -> bool:
+    return isinstance(value, list) and len(value) == count and isinstance(value[k], wire.TensorInfo)
+
+
+def _decoded(entries: list, key: str) -> list[tuple]:
+    return [(e[key], wire.decode(e["value"])) for e in entries]
 
 
 def _tensor(value):
@@ -158,11 +241,6 @@ def _tensor(value):
 
 def _named(names, args, kwargs) -> dict:
     return {**dict(zip(names, args)), **kwargs}
-
-
-def _mistakes(data) -> list:
-    """(hint, value tensor) of the known mistakes frozen or prepared with a case."""
-    return [(m["hint"], wire.decode_tensor(m["value"]).tensor) for m in data.get("mistakes", [])]
 
 
 def informative(expected: wire.TensorInfo, grads: list, args: list) -> bool:
@@ -215,6 +293,19 @@ class MetaProbe(Check):
     also raises on the CPU fails with that error; anything else is inconclusive and passes."""
 
     kind = "meta_probe"
+
+    class Params(params.Params):
+        shapes: list[list[int]] | None = Field(None, description="shapes of the float tensor arguments "
+                                               "(values in [0.25, 0.75]), in order")
+        extra_args: list[params.Recipe] = Field([], description="recipes of the arguments after `shapes`")
+        inputs: list[params.Recipe] | None = Field(None, description="instead of `shapes`: a recipe per argument")
+        note: str | None = Field(None, description="what the contract expects, added to a failing verdict")
+
+        @model_validator(mode="after")
+        def _one_way(self):
+            if (self.shapes is None) == (self.inputs is None):
+                raise ValueError("give either shapes (and extra_args) or inputs")
+            return self
     CPU_MESSAGE = ("a tensor was created on the CPU while the inputs live on another device; create "
                    "it on the inputs' device (torch.randn_like(x), torch.zeros(..., device=x.device))")
     NUMPY_MESSAGE = ("a tensor on the inputs' device was converted to numpy, which works for CPU tensors "
@@ -236,10 +327,10 @@ class MetaProbe(Check):
     def _recipes(self) -> list:
         """A recipe per argument: "inputs", or float tensors of the "shapes" with seeded values in
         [0.25, 0.75] (valid as probabilities, scales and logits alike), then the "extra_args"."""
-        if "inputs" in self.params:
-            return self.params["inputs"]
-        return [{"uniform": shape, "low": 0.25, "high": 0.75} for shape in self.params["shapes"]] + \
-            self.params.get("extra_args", [])
+        if self.settings.inputs is not None:
+            return self.settings.inputs
+        return [{"uniform": shape, "low": 0.25, "high": 0.75} for shape in self.settings.shapes] + \
+            self.settings.extra_args
 
     def _args(self, device="meta"):
         """The arguments on `device` (meta tensors have no data), tensors marked "on_cpu" on the
@@ -267,7 +358,7 @@ class MetaProbe(Check):
 
     def _device_verdict(self, message: str):
         """A failing verdict for a tensor on the wrong device, with what the contract expects."""
-        note = self.params.get("note")
+        note = self.settings.note
         return Verdict(False, f"{message}\n  {note}" if note else message)
 
     @property

@@ -11,13 +11,17 @@ properties that must stay hidden, and a check using one of those can only be hid
 below (expect, tensor, close, scalar) are the toolkit those files share."""
 from __future__ import annotations
 
+import difflib
 import functools
-import importlib.util
 from pathlib import Path
+
+from typing import Literal
+
+from pydantic import Field
 
 from .. import wire
 from ..runner import GraderError, StudentError
-from . import Check, Verdict
+from . import Check, Verdict, params
 
 
 # examples tried after the first failing one (shrinking it): most are small by then
@@ -37,13 +41,16 @@ PROPERTIES_FILE = "properties.py"
 
 def load_library(path: Path) -> dict:
     """The PROPERTIES of a properties file (name -> function), or {} where there is no such file."""
+    from ..authored import load_module, shown
+
     path = Path(path)
     if not path.is_file():
         return {}
-    spec = importlib.util.spec_from_file_location(f"_properties_{path.parent.parent.name}_{path.parent.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.PROPERTIES)
+    module = load_module(path, f"_properties_{path.parent.parent.name}_{path.parent.name}")
+    library = getattr(module, "PROPERTIES", None)
+    if not isinstance(library, dict) or not all(callable(f) for f in library.values()):
+        raise params.AuthoringError(f"{shown(path)}: PROPERTIES must be a dict of property functions by name")
+    return dict(library)
 
 
 def bind(checks, public: dict, hidden: dict, where: str, strict: bool = True) -> None:
@@ -52,14 +59,19 @@ def bind(checks, public: dict, hidden: dict, where: str, strict: bool = True) ->
     unless strict (a student's local check), a failure of that check alone."""
     both = set(public) & set(hidden)
     if both:
-        raise ValueError(f"{where}: {', '.join(sorted(both))} defined both in assignments/ and in solutions/")
+        raise params.AuthoringError(f"{where}: {', '.join(sorted(both))} defined in both assignments/ID/{PROPERTIES_FILE} "
+                                    f"and solutions/ID/{PROPERTIES_FILE}")
     for check in checks:
         if isinstance(check, Property):
-            name = check.params["property"]
+            name = check.settings.property
             if name not in public and name not in hidden:
                 if not strict:
                     continue
-                raise ValueError(f"{where}: no property {name!r} (used by {check.name!r}) in {PROPERTIES_FILE}")
+                guess = difflib.get_close_matches(name, [*public, *hidden], n=1)
+                raise params.AuthoringError(
+                    f'{where}: {check.function} "{check.name.split(": ", 1)[1]}": no property {name!r} in '
+                    f"assignments/ID/{PROPERTIES_FILE} (public) or solutions/ID/{PROPERTIES_FILE} (hidden)"
+                    + (f"; did you mean {guess[0]!r}?" if guess else ""))
             check.function_of_property = public.get(name) or hidden[name]
             check.secret = name in hidden
 
@@ -120,22 +132,33 @@ class Property(Check):
     do: many answers are right), so it counts as a check of values (engine.gate)."""
 
     kind = "property"
+
+    class Params(params.Params):
+        property: str = Field(description="the property's name in the assignment's properties.py")
+        max_examples: int = Field(25, ge=1, description="how many examples hypothesis draws")
+        proves_values: bool = Field(False, description="the property compares values that trivial code cannot "
+                                    "match, so it counts as a check of values")
+        symbols: dict[str, params.DOMAINS] | None = Field(None, description="for a sympy answer: its arguments' "
+                                                           "domains; the property gets the answer evaluated at numbers")
+        returns: Literal["tensors", "value"] = Field("tensors", description="`value`: the property's calls return "
+                                                     "any value the wire carries, not only tensors")
+
     function_of_property = None   # set by bind(), from the assignment's properties files
     secret = False                # the property lives in solutions/: the check can only be hidden
 
     @property
     def proves_values(self):
-        return bool(self.params.get("proves_values", False))
+        return self.settings.proves_values
 
     def why_not_public(self):
         if self.secret:
             return (f"its property lives in solutions/, which students never get (move "
-                    f"{self.params['property']} to assignments/ASSIGNMENT/{PROPERTIES_FILE} to make it public)")
+                    f"{self.settings.property} to assignments/ASSIGNMENT/{PROPERTIES_FILE} to make it public)")
         return super().why_not_public()
 
     @property
     def computes_sympy(self):
-        return "symbols" in self.params
+        return self.settings.symbols is not None
 
     def prepare(self, reference, device):
         """{"examples": each example's draws}: the examples hypothesis generates for this property,
@@ -157,7 +180,7 @@ class Property(Check):
     def run(self, student, prepared, device):
         prop = self.function_of_property
         if prop is None:   # only a local check binds loosely (bind): the student's copy lacks it
-            return Verdict(False, f"the property {self.params['property']!r} is missing from {PROPERTIES_FILE} in "
+            return Verdict(False, f"the property {self.settings.property!r} is missing from {PROPERTIES_FILE} in "
                                   "this folder: restore that file from the assignment you were given")
         call = self.call_of(student)
         examples = prepared.get("examples") if isinstance(prepared, dict) else None
@@ -216,16 +239,16 @@ class Property(Check):
         from hypothesis import HealthCheck, settings
 
         return settings(derandomize=True, database=None, deadline=None, print_blob=False,
-                        max_examples=self.params.get("max_examples", 25), suppress_health_check=list(HealthCheck))
+                        max_examples=self.settings.max_examples, suppress_health_check=list(HealthCheck))
 
     def call_of(self, runner):
         """The graded function as the property calls it, through `runner` (the worker or the reference)."""
-        return self._symbolic_call(runner) if "symbols" in self.params else _Call(self, runner)
+        return self._symbolic_call(runner) if self.settings.symbols is not None else _Call(self, runner)
 
     def _symbolic_call(self, student):
         from .symbolic import evaluate, make_symbols
 
-        symbols = make_symbols(self.params["symbols"])
+        symbols = make_symbols(self.settings.symbols)
         answers = []
 
         def call(*numbers):
@@ -369,7 +392,7 @@ class _Call:
             raise _Abort(f"{error}\n  on {describe(args, kwargs)}") from None
 
     def _result(self, value, args, kwargs):
-        if self.check.params.get("returns") == "value":
+        if self.check.settings.returns == "value":
             return value
         items = value if isinstance(value, list) else [value]
         if not items or not all(isinstance(v, wire.TensorInfo) and v.tensor is not None for v in items):

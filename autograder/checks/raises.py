@@ -1,9 +1,19 @@
 """Checks that a function rejects invalid arguments with the documented exception."""
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..runner import StudentError
-from . import Check, Verdict
+from . import Check, Verdict, params
 from .tensors import make_input
+
+
+class InvalidCase(BaseModel):
+    """Arguments that the function must reject."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    args: list[params.Recipe] = Field(description="a recipe per argument")
+    why: str = Field(description='what is invalid, for the message: "for kernel_size = 4"')
 
 
 class Raises(Check):
@@ -14,9 +24,14 @@ class Raises(Check):
 
     kind = "raises"
 
+    class Params(params.Params):
+        error: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description='the exception type asked for, e.g. '
+                           '"ValueError" (that type exactly, not a subclass)')
+        cases: list[InvalidCase] = Field(min_length=1, description="the invalid calls")
+
     def prepare(self, reference, device):
-        expected = self.params["error"]
-        for case in self.params["cases"]:   # the reference must agree, or the check is wrong
+        expected = self.settings.error
+        for case in self.params["cases"]:   # validated (Params), read as written   # the reference must agree, or the check is wrong
             try:
                 self.call(reference, *self._args(case))
             except Exception as error:  # noqa: BLE001 - the reference's own exception, checked below
@@ -31,8 +46,8 @@ class Raises(Check):
         return [make_input(r, "float32", 0, "cpu") for r in case["args"]]
 
     def run(self, student, prepared, device):
-        expected = self.params["error"]
-        for case in self.params["cases"]:
+        expected = self.settings.error
+        for case in self.params["cases"]:   # validated (Params), read as written
             try:
                 self.call(student, *self._args(case))
             except StudentError as error:

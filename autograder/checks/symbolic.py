@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import random
 
+from pydantic import Field
+
 from .. import wire
 from ..runner import StudentError
-from . import Check, Verdict, diagnoses
+from . import Check, Verdict, diagnoses, params
 
 POINTS = 24
 SIMPLIFY_MAX_NODES = 300
@@ -154,8 +156,16 @@ def evaluate(value, point):
 class _SymbolicCheck(Check):
     computes_sympy = True
 
+    class Params(params.Params):
+        symbols: dict[str, params.DOMAINS] = Field({}, description="the function's arguments, in order, and "
+                                                   "each one's domain (its sympy assumptions and test points)")
+        shape: list[int] | None = Field(None, description="the answer is a matrix of this shape ([n] for a vector), "
+                                        "compared entry by entry")
+        count: int | None = Field(None, ge=1, description="the answer is this many eigenvalues, compared as a multiset")
+        seed: int = Field(0, description="seeds the test points")
+
     def symbols(self):
-        return make_symbols(self.params.get("symbols", {}))
+        return make_symbols(self.settings.symbols)
 
     def answer(self, student, symbols):
         """The student's decoded answer for the judge's symbols, or a failing Verdict."""
@@ -167,7 +177,7 @@ class _SymbolicCheck(Check):
     def shaped(self, value):
         """The answer in the form this check expects (expression, matrix or multiset), or a
         failing Verdict that says what the form should be."""
-        shape, count = self.params.get("shape"), self.params.get("count")
+        shape, count = self.settings.shape, self.settings.count
         if shape:
             result = as_matrix(value, shape)
         elif count:
@@ -205,15 +215,16 @@ class SymbolicEquals(_SymbolicCheck):
         verdict, cause = self.compare(answer, expected)
         if verdict.passed:
             return verdict
-        return Verdict(False, verdict.message + (self.known_mistake(answer, prepared["mistakes"], symbols) or cause))
+        cause = self.known_mistake(answer, prepared["mistakes"], symbols) or cause
+        return Verdict(False, verdict.message + cause, cause=cause or None)
 
     def compare(self, answer, expected) -> tuple[Verdict, str]:
         """The verdict, and for a wrong answer a generic likely cause ("" when none fits)."""
         symbols = self.symbols()
-        domains, seed = self.params.get("symbols", {}), self.params.get("seed", 0)
-        if self.params.get("count"):
+        domains, seed = self.settings.symbols, self.settings.seed
+        if self.settings.count:
             return _compare_multisets(answer, expected, symbols, domains, seed), ""
-        if self.params.get("shape"):
+        if self.settings.shape:
             return _compare_matrices(answer, expected, symbols, domains, seed)
         outcome = equal(answer, expected, symbols, domains, seed)
         if outcome[0]:
@@ -229,19 +240,50 @@ class SymbolicEquals(_SymbolicCheck):
         for mistake in mistakes:
             value = self.shaped(wire.decode(mistake["value"], symbols))
             if not isinstance(value, Verdict) and self.compare(answer, value)[0].passed:
-                return f"{diagnoses.PREFIX}your answer is that of a known mistake: {mistake['hint']}"
+                return diagnoses.known(mistake["hint"], f"your answer is that of a known mistake: {mistake['hint']}")
         return ""
 
 
 def _numbers_cause(answer, expected, symbols, domains, seed, failing) -> str:
-    """A constant factor or term that the answer and the key differ by at every test point where
-    both are numbers; "" unless the point where they were found to differ is one of them (an
-    answer undefined there differs otherwise)."""
+    """A symbol squared or not (σ for σ²), a constant factor or term (a factor inside a log) that
+    the answer and the key differ by at every test point where all are numbers; "" unless the point
+    where they were found to differ is one of them (an answer undefined there differs otherwise)."""
+    import sympy
+
     if not all(isinstance(x, float) for x in (number(answer, failing), number(expected, failing))):
         return ""
-    pairs = [(number(answer, p), number(expected, p)) for p in test_points(symbols, domains, seed)]
-    pairs = [(a, b) for a, b in pairs if isinstance(a, float) and isinstance(b, float)]
-    return diagnoses.explain_numbers(*zip(*pairs)) if len(pairs) >= 3 else ""
+    altered = _symbol_powers(expected, symbols, domains)
+    rows = []
+    for point in test_points(symbols, domains, seed):
+        row = [number(answer, point), number(expected, point), *(number(e, point) for _, _, e in altered)]
+        if all(isinstance(x, float) for x in row):
+            rows.append(row)
+    if len(rows) < 3:
+        return ""
+    columns = list(zip(*rows))
+    variants = [(cause_id, sentence, list(values)) for (cause_id, sentence, _), values in zip(altered, columns[2:])]
+    return diagnoses.explain_numbers(list(columns[0]), list(columns[1]), variants=variants,
+                                     logs=expected.has(sympy.log))
+
+
+def _symbol_powers(expected, symbols, domains) -> list[tuple]:
+    """The key with one positive symbol replaced by its square or its square root: the answer of a
+    student who wrote σ where σ² belongs (a standard deviation for a variance), or the reverse."""
+    import sympy
+
+    chosen = {name: symbol for name, symbol in symbols.items()
+              if domains.get(name) in ("positive", "probability") and expected.has(symbol)}
+    groups = [[name] for name in chosen] + ([list(chosen)] if len(chosen) > 1 else [])
+    out = []
+    for names in groups:
+        listed = ", ".join(names)
+        out.append(("symbol-power", f"those of the correct expression with {listed} replaced by the square root: "
+                    f"is {listed} used where its square belongs (a standard deviation for a variance)?",
+                    expected.subs({chosen[n]: sympy.sqrt(chosen[n]) for n in names}, simultaneous=True)))
+        out.append(("symbol-power", f"those of the correct expression with {listed} replaced by the square: "
+                    f"is the square of {listed} used where {listed} belongs (a variance for a standard deviation)?",
+                    expected.subs({chosen[n]: chosen[n] ** 2 for n in names}, simultaneous=True)))
+    return out
 
 
 def _compare_matrices(answer, expected, symbols, domains, seed) -> tuple[Verdict, str]:
@@ -288,7 +330,7 @@ class SymbolicForm(_SymbolicCheck):
             answer = self.shaped(answer)
         if isinstance(answer, Verdict):
             return answer
-        point = next(test_points(symbols, self.params.get("symbols", {}), 0))
+        point = next(test_points(symbols, self.settings.symbols, 0))
         scalars = list(answer) if hasattr(answer, "shape") or isinstance(answer, list) else [answer]
         if any(number(s, point) is None for s in scalars):
             return Verdict(False, f"{self.function}(): not a finite number at {render_point(point)}")

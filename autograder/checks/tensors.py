@@ -10,6 +10,10 @@ from .. import wire
 # algebra and summation orders; float64 does not need it.
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-12), "bfloat16": (2e-2, 1e-2),
               "float16": (2e-3, 1e-3)}
+# A float64 value computed through float32 somewhere differs from the exact one by about float32's
+# epsilon (1.2e-7) relative to each element: such a difference is rounding, not a mistake of its own.
+FLOAT32_ROUNDING = "float32 rounding"
+TOLERANCES[FLOAT32_ROUNDING] = (2e-6, 1e-12)
 
 
 def make_input(recipe, dtype: str, seed: int, device: str):
@@ -75,24 +79,28 @@ def describe_case(case: dict, arg_names: list[str], args) -> str:
 
 
 def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
-             any_dtype: bool = False, shape_hint: bool = True) -> str | None:
+             any_dtype: bool = False, shape_hint: bool = True, inputs: dict | None = None,
+             finite_hint: bool = True, avoid=frozenset()) -> str | None:
     """None when `actual` matches `expected`, else a sentence about the first difference.
     With any_dtype, any floating dtype is accepted and compared at float32's tolerance; with
-    shape_hint, a wrong shape comes with a guess at its cause."""
+    shape_hint, a wrong shape comes with a guess at its cause (naming the input of the expected
+    shape, from `inputs`); with finite_hint, a value that is wrongly inf or NaN with what commonly
+    makes it so (never recommending a call in `avoid`)."""
     if type(actual) in (int, float) and expected.shape == () and expected.dtype.startswith(("float", "bfloat")):
         # a plain Python number for a 0-d result: its value counts (a gradient cannot reach it)
         if not values or expected.tensor is None:
             return None
         import torch
 
-        return value_mismatch(torch.tensor(float(actual), dtype=torch.float64), expected.tensor, expected.dtype, what)
+        return value_mismatch(torch.tensor(float(actual), dtype=torch.float64), expected.tensor, expected.dtype,
+                              what, finite_hint, avoid)
     if not isinstance(actual, wire.TensorInfo):
         return f"{what} is {wire.kind_name(actual)}, expected a tensor of shape {expected.shape}"
     if actual.shape != expected.shape:
-        guess = guess_from_shapes(actual.shape, expected.shape) if shape_hint else ""
+        guess = guess_from_shapes(actual.shape, expected.shape, inputs or {}) if shape_hint else ""
         return f"{what} has shape {actual.shape}, expected {expected.shape}{guess}"
     if any_dtype and actual.dtype.startswith(("float", "bfloat")):
-        return None if not values else value_mismatch(actual.tensor, expected.tensor, "float32", what)
+        return None if not values else value_mismatch(actual.tensor, expected.tensor, "float32", what, finite_hint, avoid)
     if actual.dtype != expected.dtype:
         return (f"{what} has dtype {actual.dtype} but should be {expected.dtype}, like the inputs "
                 "(do not hard-code a dtype)")
@@ -101,18 +109,19 @@ def mismatch(actual, expected: wire.TensorInfo, what: str, values: bool = True,
                 "the inputs (create new tensors with the inputs' device, e.g. torch.randn_like)")
     if not values or expected.tensor is None:
         return None
-    return value_mismatch(actual.tensor, expected.tensor, expected.dtype, what)
+    return value_mismatch(actual.tensor, expected.tensor, expected.dtype, what, finite_hint, avoid)
 
 
-def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
+def value_mismatch(actual, expected, dtype: str, what: str, finite_hint: bool = True,
+                   avoid=frozenset()) -> str | None:
     import torch
 
     a, b = actual.double(), expected.double()
     bad_finite = torch.isfinite(a) != torch.isfinite(b)
     if bad_finite.any():
         index = _index(bad_finite)
-        hint = _non_finite_hint(a[index].item(), b[index].item())
-        return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g} ({hint})"
+        hint = f" ({_non_finite_hint(a[index].item(), b[index].item(), avoid)})" if finite_hint else ""
+        return f"{what} is {a[index].item()} at index {index}, expected {b[index].item():.6g}{hint}"
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     finite = torch.isfinite(b)
     scale = max(1.0, b[finite].abs().max().item()) if finite.any() else 1.0
@@ -128,18 +137,26 @@ def value_mismatch(actual, expected, dtype: str, what: str) -> str | None:
     return f"{what} is {got}{where}, expected {want}"
 
 
-def _non_finite_hint(got: float, want: float) -> str:
-    """What commonly makes a value NaN or infinite where a finite one (or another) is expected."""
+def _non_finite_hint(got: float, want: float, avoid=frozenset()) -> str:
+    """What commonly makes a value NaN or infinite where a finite one (or another) is expected (never
+    recommending a call in `avoid`, what the assignment forbids)."""
+    from .diagnoses import stable_forms
+
     if math.isnan(got) and not math.isnan(want):
         return ("a log or square root of a negative number, inf - inf after an overflow, or log 0 in a branch "
                 "of torch.where that is not selected (both branches are differentiated)?")
     if got == -math.inf:
-        return ("a log of 0 (an underflow)? clamp what goes into the log, or use a stable form: logsigmoid, "
-                "log_softmax, logsumexp")
-    return "an overflow? prefer stable forms: softplus, logsigmoid, logsumexp"
+        return ("a log of 0 (an underflow)? clamp what goes into the log, or use a stable form: "
+                + stable_forms(("logsigmoid", "log_softmax", "logsumexp"), avoid))
+    return "an overflow? prefer stable forms: " + stable_forms(("softplus", "logsigmoid", "logsumexp"), avoid)
 
 
-def guess_from_shapes(actual: tuple, expected: tuple) -> str:
+def guess_from_shapes(actual: tuple, expected: tuple, inputs: dict | None = None) -> str:
+    from .diagnoses import broadcast_sentence
+
+    broadcast = broadcast_sentence(actual, expected, inputs or {})
+    if broadcast:
+        return f" ({broadcast})"
     if len(actual) == len(expected) + 1:
         return " (one dimension too many: is a sum or mean missing?)"
     if len(actual) < len(expected):
