@@ -53,7 +53,8 @@ def preparing(check, reference, device: str, folder: Path):
 
 
 def located(path: Path, error: BaseException) -> str:
-    """The file and the line of it where `error` was raised (the innermost frame in that file)."""
+    """The file and the line of it where `error` arose: the file's outermost frame (the statement
+    it was executing: a check of CHECKS, rather than a helper it calls)."""
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__)
              if Path(frame.filename).resolve() == Path(path).resolve()]
-    return f"{shown(path)}:{lines[-1]}" if lines else shown(path)
+    return f"{shown(path)}:{lines[0]}" if lines else shown(path)

@@ -8,6 +8,7 @@ imported, and no hint recommends it."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -292,3 +293,40 @@ def test_no_hint_recommends_the_forbidden_call(course, tmp_path):
     assert not stable.passed and "not stable in float32" in stable.message
     hints = [r.message for name, r in results.items() if name != "log_sum_exp: no torch.logsumexp"]
     assert all("logsumexp" not in message for message in hints), hints
+
+
+def walkthrough() -> list[tuple[str, int]]:
+    """The commands of docs/authoring.md's walkthrough, in order, with the exit status each is meant
+    to have (0, or the one a trailing `# exit N` says)."""
+    text = (ROOT / docs.AUTHORING).read_text()
+    section = text.split("## From `course new` to a released folder", 1)[1].split("\n## ", 1)[0]
+    steps = []
+    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+        for line in block.strip().splitlines():
+            command, _, comment = line.partition("  # ")
+            steps.append((command.strip(), int(comment.split()[1]) if comment.startswith("exit ") else 0))
+    return steps
+
+
+def test_the_walkthrough_of_the_docs_runs_as_written(tmp_path):
+    """From `course new` to a released folder whose local check passes: every command of
+    docs/authoring.md's walkthrough, in a copy of the course, with the exit status it is meant to
+    have; the error it quotes is the one printed."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for part in ("course.yml", "solutions", "assignments", "constraints.txt", "pyproject.toml", "README.md"):
+        subprocess.run(["cp", "-r", str(ROOT / part), str(course / part)], check=True)
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    steps = walkthrough()
+    assert len(steps) >= 10 and steps[0][0].startswith("course new")
+    printed = {}   # by step number: what each printed
+    for number, (command, status) in enumerate(steps):
+        run = subprocess.run(["bash", "-c", command], cwd=course, env=environment, capture_output=True, text=True,
+                             timeout=600)
+        assert run.returncode == status, (command, run.stdout[-2000:], run.stderr[-2000:])
+        printed[number] = run.stdout + run.stderr
+    quoted = re.search(r"which prints `(error: [^`]*)`", " ".join((ROOT / docs.AUTHORING).read_text().split()))[1]
+    failed = next(output for (_, status), output in zip(steps, printed.values()) if status == 2)
+    assert quoted in " ".join(failed.split()), failed
+    assert "held back" in printed[len(steps) - 3] and "Score: " in printed[len(steps) - 3]
+    assert (course / "hw0_warmup-autograder.zip").is_file() and (course / "nbgrader-course" / "source" / "hw0_warmup").is_dir()
