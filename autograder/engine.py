@@ -44,7 +44,7 @@ class CheckResult:
     cause: str | None = None         # the stable id of the likely cause named (diagnoses.Cause)
     cause_label: str | None = None   # its short label, for class reports
     stopped: str | None = None       # what stopped the student's code in this check (runner.STOPS)
-    # graded helpers this function calls whose own checks fail (notes.helpers)
+    # graded helpers this function calls whose own checks fail (name_failing_helpers)
     failing_helpers: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +83,20 @@ class UnknownFunction(ValueError):
     """A function asked for by name (check.py NAME) that the assignment does not grade."""
 
 
+def with_helpers(asked: set[str] | None, student, graded: set[str]) -> set[str] | None:
+    """The functions asked for and the graded functions they call (the student's source says
+    which), so that checking one function alone still shows a failing helper it inherits."""
+    if asked is None:
+        return None
+    uses, wanted, todo = source.uses(student.sources, graded), set(asked), list(asked)
+    while todo:
+        for helper in uses.get(todo.pop(), ()):
+            if helper not in wanted:
+                wanted.add(helper)
+                todo.append(helper)
+    return wanted
+
+
 def check_names(asked: set[str] | None, graded: list[str], assignment: str) -> None:
     """Raise UnknownFunction, naming the closest graded functions first, for a name that is not one."""
     unknown = sorted(set(asked or ()) - set(graded))
@@ -91,7 +105,7 @@ def check_names(asked: set[str] | None, graded: list[str], assignment: str) -> N
     name = unknown[0]
     ranked = sorted(dict.fromkeys(graded), key=lambda g: -difflib.SequenceMatcher(None, name, g).ratio())
     close = difflib.get_close_matches(name, ranked, n=1)
-    guess = f"; did you mean {close[0]}?" if close else ""
+    guess = f"; did you mean {close[0]}?" if close else "."
     raise UnknownFunction(f"{name!r} is not a graded function of {assignment}{guess} The graded functions, "
                           f"closest first: {', '.join(ranked)}")
 
@@ -128,8 +142,8 @@ def load_suite(solution_folder: Path) -> Suite:
         advice = getattr(check.settings, "stability", None) or ""
         named = sorted(name for name in check.avoid if "." not in name and name in advice)
         if named:
-            raise AuthoringError(f'{where}: {check.function} "{check.name.split(": ", 1)[1]}": its stability advice '
-                                 f"recommends {named[0]}, which a forbidden_calls check of {check.function} forbids")
+            raise AuthoringError(f"{check.located(where)}: its stability advice recommends {named[0]}, which a "
+                                 f"forbidden_calls check of {check.function} forbids")
     return suite
 
 
@@ -162,7 +176,7 @@ class Judge:
     # loaded on first use, so that a first grading starts its worker (which imports torch) first
     @functools.cached_property
     def reference(self) -> Reference:
-        return Reference(self.folder, self.suite.files)
+        return Reference(self.folder, self.suite.files, {c.function for c in self.suite.checks})
 
     @functools.cached_property
     def device(self) -> str:
@@ -195,6 +209,7 @@ class Judge:
     def grade(self, student: Submission, only: set[str] | None = None) -> Report:
         """Every check (of the functions in `only`, if given) on the student's started worker."""
         check_names(only, [c.function for c in self.suite.checks], self.assignment.id)
+        only = with_helpers(only, student, {c.function for c in self.suite.checks})
         settings = self.assignment.settings()
         report = Report(self.assignment.id, notes=student.sandbox.missing())
         checks = [c for c in self.suite.checks if only is None or c.function in only]
@@ -313,6 +328,7 @@ def check_public(frozen: Path, submission: Path, properties_file: Path, only: se
         report = Report(data["assignment"], public_only=True)
         library = properties.load_library(properties_file)
         entries = [(check_kinds.from_spec(e["spec"]), e) for e in data["checks"]]
+        only = with_helpers(only, student, {c.function for c, _ in entries})
         entries = [(c, e) for c, e in entries if only is None or c.function in only]
         checks = [c for c, _ in entries]
         properties.bind(checks, library, {}, str(properties_file), strict=False)
@@ -333,7 +349,7 @@ def check_public(frozen: Path, submission: Path, properties_file: Path, only: se
 def freeze_public(root: Path, assignment_id: str) -> dict:
     """The data that lets `check_public` run the public checks without the reference."""
     assignment, folder, suite = _load(root, assignment_id)
-    reference = Reference(folder, suite.files)
+    reference = Reference(folder, suite.files, {c.function for c in suite.checks})
     settings = assignment.settings()
     entries = []
     for check in suite.checks:
@@ -396,23 +412,25 @@ def finish(report: Report, checks: list, outcomes: list[tuple], student) -> None
     points for what is right (`gate`), stability diagnoses (`stability_causes`) and the graded
     helpers whose failures a function inherits (`name_failing_helpers`)."""
     report.results = [result for result, _ in outcomes]
+    verdicts = [verdict for _, verdict in outcomes]
     gate(report, checks)
-    forbid(report, checks)
-    stability_causes(report, checks, [verdict for _, verdict in outcomes])
+    forbid(report, checks, verdicts)
+    stability_causes(report, checks, verdicts)
     name_failing_helpers(report, source.uses(student.sources, {c.function for c in checks}), student.hung)
 
 
-def forbid(report: Report, checks: list) -> None:
-    """A function that uses a call the assignment forbids (a failing forbidden_calls check) earns
-    nothing from its other checks."""
-    failed = {c.function: c for c, r in zip(checks, report.results) if isinstance(c, forbidden.ForbiddenCalls)
-              and not r.passed and not r.held}
+def forbid(report: Report, checks: list, verdicts: list) -> None:
+    """A function that uses a call the assignment forbids (a forbidden_calls check whose own verdict
+    fails: not one that `gate` holds at 0 until the values are right) earns nothing from its other
+    checks."""
+    failed = {c.function: c for c, v in zip(checks, verdicts)
+              if isinstance(c, forbidden.ForbiddenCalls) and v is not None and not v.passed}
     for check, result in zip(checks, report.results):
         rule = failed.get(check.function)
         if rule is not None and check is not rule:
+            voided = forbidden.VOIDED.format(function=check.function, check=rule.name.split(": ", 1)[1])
+            result.message = voided if result.passed or result.held else f"{voided}\n{result.message}"
             result.score, result.held = 0.0, False
-            result.message = forbidden.VOIDED.format(function=check.function, check=rule.name.split(": ", 1)[1]) + (
-                "" if result.passed else "\n" + result.message)
 
 
 def stability_causes(report: Report, checks: list, verdicts: list) -> None:

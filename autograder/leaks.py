@@ -58,8 +58,10 @@ def rubric(folder: Path) -> list[Secret]:
     if not path.is_file():
         return []
     body = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
-    sentences = re.split(r"(?<=[.!?;:])\s+|\n\s*\n", prose(body))
-    return [Secret(normal(s), f"rubric text of {path.name}") for s in sentences if len(normal(s)) >= MIN_SENTENCE]
+    # every sentence and every line on its own (a bullet, a line of a paragraph), so that a bullet
+    # or a sentence copied alone is found as surely as a whole paragraph
+    units = re.split(r"(?<=[.!?;:])\s+|\n", prose(body))
+    return [Secret(normal(u), f"rubric text of {path.name}") for u in dict.fromkeys(units) if len(normal(u)) >= MIN_SENTENCE]
 
 
 def hidden_data(root: Path, assignment_id: str) -> list[Secret]:

@@ -363,11 +363,11 @@ class Reference:
     (hint, function, PUBLIC_SAFE) for a hint reviewed as stating no hidden answer: only those are
     shown by checks that students see before the due date)."""
 
-    def __init__(self, folder: Path, files: list[str]):
+    def __init__(self, folder: Path, files: list[str], graded: set[str] | None = None):
         self.slowest: dict[str, float] = {}   # function -> seconds of its slowest call so far
         self.modules = {Path(name).stem: _load_module(Path(folder) / name) for name in files}
         mistakes = Path(folder) / "mistakes.py"
-        self.mistakes = known_mistakes(mistakes) if mistakes.exists() else {}
+        self.mistakes = known_mistakes(mistakes, graded) if mistakes.exists() else {}
         self.public = False   # preparing a check shown before the due date: public-safe hints only
 
     @contextlib.contextmanager
@@ -415,12 +415,13 @@ class Reference:
         return Result(value, grads)
 
 
-def known_mistakes(path: Path) -> dict[str, list[tuple]]:
+def known_mistakes(path: Path, graded: set[str] | None = None) -> dict[str, list[tuple]]:
     """mistakes.py's MISTAKES as {function: [(hint, function, public_safe), ...]}; a malformed
-    entry is an error that names it."""
-    from .checks.diagnoses import PUBLIC_SAFE
+    entry, or a key that is none of the `graded` functions, is an error that names it."""
+    import difflib
 
     from .authored import shown
+    from .checks.diagnoses import PUBLIC_SAFE
     from .checks.params import AuthoringError
 
     table = getattr(_load_module(path), "MISTAKES", None)
@@ -428,6 +429,10 @@ def known_mistakes(path: Path) -> dict[str, list[tuple]]:
         raise AuthoringError(f"{shown(path)}: MISTAKES must be a dict {{function: [(hint, function), ...]}}")
     known = {}
     for function, entries in table.items():
+        if graded is not None and function not in graded:
+            guess = difflib.get_close_matches(str(function), sorted(graded), n=1)
+            raise AuthoringError(f"{shown(path)}: MISTAKES has {function!r}, which is no graded function"
+                                 + (f" (did you mean {guess[0]!r}?)" if guess else ""))
         known[function] = []
         for number, entry in enumerate(entries if isinstance(entries, list) else [None], 1):
             ok = isinstance(entry, tuple) and len(entry) in (2, 3) and isinstance(entry[0], str) and callable(entry[1])

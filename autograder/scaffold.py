@@ -103,7 +103,7 @@ MISTAKES = {
     "rubric.md": '''# {id}: rubrics of the hand-graded questions
 
 For instructors and TAs only: this file stays in solutions/{id}/ and is never released. On
-Gradescope, create a question per heading below with its points, and paste each `+x: description`
+Gradescope, create a question per heading below with its points, and paste each `+points: description`
 line as one rubric item (positive scoring).
 
 ## Question 4: why subtract the largest element? (2 points)
@@ -155,6 +155,8 @@ same value, and why it avoids overflow and underflow.
 ## Autograded checks
 
 Points and visibility come from the instructors' `course.yml`, from which this table is written.
+
+{table}
 ''',
     "properties.py": '''"""Properties every correct answer of {id} has: part of the specification, run by the public checks
 (python check.py) and by grading."""
@@ -209,7 +211,8 @@ def new(root: Path, assignment_id: str, title: str | None = None) -> list[str]:
         if folder.exists():
             raise config.ConfigError(f"{folder} exists: choose a new id, or remove it")
     values = {"id": assignment_id, "title": title or f"{assignment_id}: a stable log-sum-exp, to start from",
-              "due": (dt.date.today() + dt.timedelta(days=14)).isoformat() + "T23:00:00+00:00"}
+              "due": (dt.date.today() + dt.timedelta(days=14)).isoformat() + "T23:00:00+00:00",
+              "table": f"{stubs.TABLE_BEGIN}\n{stubs.TABLE_END}"}   # `course stubs` writes the table in between
     if not re.fullmatch(r"[a-z][a-z0-9_]*", assignment_id):
         raise config.ConfigError(f"{assignment_id!r} is no assignment id: lowercase letters, digits and _, a letter first")
     written = []

@@ -84,7 +84,9 @@ def checks_table(assignment: config.Assignment) -> str:
     public = sum(s.points for s in settings.values() if s.visibility == "public")
     total = (f"| **Autograded total** | **{assignment.max_points:g}** | {public:g} public, "
              f"{assignment.max_points - public:g} hidden |")
-    return "\n".join([TABLE_BEGIN, "| Check | Points | Visibility |", "|---|---|---|", *rows, total, TABLE_END])
+    held = ("In `python check.py`, a public check of an answer that a hidden key judges (a derivation's form, "
+            "a well-formed choice) shows its points as held back: grading counts them once the answer is right.")
+    return "\n".join([TABLE_BEGIN, held, "", "| Check | Points | Visibility |", "|---|---|---|", *rows, total, TABLE_END])
 
 
 def with_checks_table(readme: str, assignment: config.Assignment) -> str:

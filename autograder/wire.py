@@ -139,9 +139,10 @@ def _instead(value) -> str:
     """What to return instead of a value the grader cannot read."""
     numpy = sys.modules.get("numpy")
     if numpy is not None and isinstance(value, numpy.ndarray):
-        return "return a torch tensor instead of a numpy array (torch.as_tensor(x))"
+        return ("return a torch tensor (torch.as_tensor(x)) where a tensor is asked, or a list of numbers "
+                "(x.tolist()) where numbers are")
     if isinstance(value, complex):
-        return "return a real number (float(x.real)) or a sympy expression"
+        return "a complex number is no real number: return a float where a real number is asked, or a sympy expression"
     return ("return a torch tensor, a number (float(x), int(x)), a sympy expression, or a list, tuple, set "
             "or dict of these")
 
@@ -329,6 +330,9 @@ class TensorInfo:
 
     def __init__(self, tensor, dtype: str, shape: tuple, device: str):
         self.tensor, self.dtype, self.shape, self.device = tensor, dtype, shape, device
+
+    def __repr__(self) -> str:   # what a message that prints a returned tensor shows the student
+        return f"a {self.dtype} tensor of shape {self.shape}"
 
     def encode(self) -> dict:
         """Encode again, keeping the device the tensor was reported on."""

@@ -151,8 +151,36 @@ def grade(root: Path, folder: Path, only=None) -> engine.Report:
 def test_course_new_grades_the_reference_full_and_the_stub_zero(course):
     total = grade(course, course / "solutions" / NEW)
     assert total.score == total.max_score > 0, {r.name: r.message for r in total.results if not r.passed}
-    assert grade(course, course / "assignments" / NEW).score == 0
-    assert "| **Autograded total** |" in (course / "assignments" / NEW / "README.md").read_text()
+    stub = grade(course, course / "assignments" / NEW)
+    assert stub.score == 0
+    # the stub uses no forbidden call: its checks say what is wrong, not that
+    assert not [r.name for r in stub.results if "forbids" in r.message]
+    readme = (course / "assignments" / NEW / "README.md").read_text()
+    assert readme.count("| **Autograded total** |") == 1 and readme.count("## Autograded checks") == 1
+
+
+def test_a_misspelt_function_in_mistakes_py_is_named(course):
+    mistakes = course / "solutions" / NEW / "mistakes.py"
+    original = mistakes.read_text()
+    try:
+        mistakes.write_text(original.replace('"log_sum_exp": [', '"log_sum_xp": ['))
+        run = course_run(course, "stubs", NEW)
+        assert run.returncode == 2 and run.stderr.strip() == (
+            f"error: solutions/{NEW}/mistakes.py: MISTAKES has 'log_sum_xp', which is no graded function "
+            "(did you mean 'log_sum_exp'?)"), run.stderr
+    finally:
+        mistakes.write_text(original)
+
+
+def test_a_rubric_bullet_copied_alone_is_refused(course, tmp_path):
+    readme = course / "assignments" / NEW / "README.md"
+    original = readme.read_text()
+    try:
+        readme.write_text(original + "\n- +1: the identity, with the factor exp(m) taken out of the sum\n")
+        run = course_run(course, "release", NEW, str(tmp_path / "out"))
+        assert run.returncode == 2 and "README.md: rubric text of rubric.md" in run.stderr, run.stderr
+    finally:
+        readme.write_text(original)
 
 
 EXTENSION = {

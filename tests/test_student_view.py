@@ -110,11 +110,15 @@ def test_numbers_as_students_write_them(body, tmp_path):
     assert graded and all(r.passed for r in graded.values()), {n: r.message for n, r in graded.items()}
 
 
-def test_a_value_the_grader_cannot_read_says_what_to_return(tmp_path):
-    folder = make_submission(tmp_path / "s", HW4, answers={"relu_collision": (
-        "def relu_collision(a, b, c):\n    return [complex(0.0, 1.0), 2.0]\n")})
+@pytest.mark.parametrize("body,advice", [
+    ("return [complex(0.0, 1.0), 2.0]", "a complex number is no real number: return a float where a real number is asked"),
+    ("import numpy as np\n    return np.array([0.0, 1.0])", "or a list of numbers (x.tolist()) where numbers are"),
+    ("import torch\n    return torch.tensor([0.0, 1.0])", "got a float32 tensor of shape (2,)"),
+], ids=["complex", "ndarray", "a tensor where numbers are asked"])
+def test_a_value_the_grader_cannot_read_says_what_to_return(tmp_path, body, advice):
+    folder = make_submission(tmp_path / "s", HW4, answers={"relu_collision": f"def relu_collision(a, b, c):\n    {body}\n"})
     (message,) = {r.message for r in grade_functions(folder, {"relu_collision"}, HW4).values() if not r.passed}
-    assert "return a real number (float(x.real)) or a sympy expression" in message
+    assert advice in message and "object at 0x" not in message, message
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +149,20 @@ def test_a_failing_function_names_the_failing_helper_it_calls(wrong_helpers):
     assert not loss.passed and "uses your q_sample, which fails its own checks: fix it first" in loss.message
     loss = hang["ddpm_simple_loss: values and gradients"]
     assert not loss.passed and "uses your q_sample, which did not finish in time: fix it first" in loss.message
+
+
+def test_checking_one_function_checks_the_graded_helpers_it_calls(tmp_path):
+    """`check.py ddpm_simple_loss` alone: q_sample, which it calls, is checked with it, so that its
+    failure is named where the student looks."""
+    folder = make_submission(tmp_path / "s", HW5, diffusion={"q_sample": (
+        "def q_sample(x0, t, noise, betas):\n    alpha_bar = torch.cumprod(1 - betas, 0)\n"
+        "    return gather(alpha_bar.sqrt(), t, x0) * noise + gather((1 - alpha_bar).sqrt(), t, x0) * x0\n")})
+    course = ROOT / "assignments" / HW5
+    local = engine.check_public(course / engine.PUBLIC_CHECKS_FILE, folder, course / "properties.py",
+                                only={"ddpm_simple_loss"})
+    assert {r.function for r in local.results} == {"ddpm_simple_loss", "q_sample"}
+    loss = next(r for r in local.results if r.name == "ddpm_simple_loss: values and gradients")
+    assert "uses your q_sample, which fails its own checks: fix it first" in loss.message
 
 
 def test_a_helper_that_is_not_called_is_not_named(tmp_path):

@@ -310,8 +310,8 @@ class GaussianNoise:
 
 
 class EnergyModel(nn.Module):
-    """An unnormalised model p_theta(x) = exp(-E_theta(x) - c): E_theta an MLP 2 -> hidden ->
-    hidden -> 1 (SiLU), and c a learned scalar that stands for log Z_theta."""
+    """The model exp(-E_theta(x) - c) of NCE's logit: E_theta an MLP 2 -> hidden -> hidden -> 1
+    (SiLU), and c a learned scalar."""
 
     def __init__(self, hidden: int = 128, dim: int = 2):
         super().__init__()

@@ -62,6 +62,12 @@ class Check:
             raise AuthoringError(f"check {name!r} must be named after what it grades: '{function}: ...'")
         self.settings = validate(type(self), params, function, name.split(": ", 1)[1])
         self.name, self.module, self.function, self.params = name, module, function, params
+        self.line = _line_in_checks_py()   # where checks.py defines it, for authoring errors found later
+
+    def located(self, where: str) -> str:
+        """`where` (checks.py's path) with this check's line, its function and name: the start of an
+        authoring error about it."""
+        return f'{where}{f":{self.line}" if self.line else ""}: {self.function} "{self.name.split(": ", 1)[1]}"'
 
     def spec(self) -> dict:
         return {"kind": self.kind, "name": self.name, "module": self.module,
@@ -93,6 +99,16 @@ class Check:
     def call(self, runner, *args, **options):
         """Call the graded function through `runner` (a Submission or a Reference)."""
         return runner.call(self.module, self.function, args, options.pop("kwargs", None), **options)
+
+
+def _line_in_checks_py() -> int | None:
+    """The line of an assignment's checks.py that is building a check, if one is."""
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.rsplit("/", 1)[-1] != "checks.py":
+        frame = frame.f_back
+    return frame.f_lineno if frame is not None else None
 
 
 def registry() -> dict[str, type[Check]]:

@@ -56,6 +56,7 @@ LABELS = {
     "network-input": "a network fed another input than the contract's",
     "unstable": "not stable at large inputs (overflow, underflow or lost precision)",
     "symbol-power": "a symbol squared where it should not be, or not squared where it should",
+    "forbidden-call": "uses a call the assignment forbids",
 }
 
 

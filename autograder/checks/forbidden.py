@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from .. import source
-from . import Check, Verdict, params
+from . import Check, Verdict, diagnoses, params
 
 VOIDED = "not counted: {function}() uses a call this assignment forbids (see its check {check!r})"
 
@@ -41,7 +41,8 @@ class ForbiddenCalls(Check):
             return Verdict(True, f"uses none of {', '.join(self.settings.calls)}")
         listed = "; ".join(f"line {line}: {what}" for line, what in uses[:5])
         return Verdict(False, f"{self.function}() uses what this assignment forbids ({listed}): compute it "
-                              "with the operations the question allows")
+                              "with the operations the question allows",
+                       cause=diagnoses.Cause("forbidden-call", f"uses {uses[0][1].split(',')[0]}"))
 
 
 def bind(checks: list) -> None:

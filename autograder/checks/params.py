@@ -75,13 +75,13 @@ Recipe = Annotated[dict, AfterValidator(_recipe)]
 class Params(BaseModel):
     """A check kind's parameters: none, unless the kind declares its own subclass."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Case(BaseModel):
     """One case of a matches_reference check (recipes.case builds it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     seed: int = Field(description="seeds the inputs' draws and the call's random state")
     dtype: DTYPES = Field(description="the floating dtype of the drawn tensors")
     args: list[Recipe] = Field(description="a recipe per positional argument")

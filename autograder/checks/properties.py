@@ -57,10 +57,11 @@ def bind(checks, public: dict, hidden: dict, where: str, strict: bool = True) ->
     """Give each property check its function: from the public library, or the hidden one (which
     makes the check hidden-only). A property that neither holds is an error naming `where`, or,
     unless strict (a student's local check), a failure of that check alone."""
+    assignment = Path(where).parent.name
     both = set(public) & set(hidden)
     if both:
-        raise params.AuthoringError(f"{where}: {', '.join(sorted(both))} defined in both assignments/ID/{PROPERTIES_FILE} "
-                                    f"and solutions/ID/{PROPERTIES_FILE}")
+        raise params.AuthoringError(f"{where}: {', '.join(sorted(both))} defined in both "
+                                    f"assignments/{assignment}/{PROPERTIES_FILE} and solutions/{assignment}/{PROPERTIES_FILE}")
     for check in checks:
         if isinstance(check, Property):
             name = check.settings.property
@@ -69,8 +70,8 @@ def bind(checks, public: dict, hidden: dict, where: str, strict: bool = True) ->
                     continue
                 guess = difflib.get_close_matches(name, [*public, *hidden], n=1)
                 raise params.AuthoringError(
-                    f'{where}: {check.function} "{check.name.split(": ", 1)[1]}": no property {name!r} in '
-                    f"assignments/ID/{PROPERTIES_FILE} (public) or solutions/ID/{PROPERTIES_FILE} (hidden)"
+                    f"{check.located(where)}: no property {name!r} in assignments/{assignment}/{PROPERTIES_FILE} "
+                    f"(public) or solutions/{assignment}/{PROPERTIES_FILE} (hidden)"
                     + (f"; did you mean {guess[0]!r}?" if guess else ""))
             check.function_of_property = public.get(name) or hidden[name]
             check.secret = name in hidden

@@ -11,7 +11,7 @@ from .tensors import make_input
 class InvalidCase(BaseModel):
     """Arguments that the function must reject."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     args: list[params.Recipe] = Field(description="a recipe per argument")
     why: str = Field(description='what is invalid, for the message: "for kernel_size = 4"')
 

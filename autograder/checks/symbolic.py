@@ -331,7 +331,8 @@ class SymbolicForm(_SymbolicCheck):
         if isinstance(answer, Verdict):
             return answer
         point = next(test_points(symbols, self.settings.symbols, 0))
-        scalars = list(answer) if hasattr(answer, "shape") or isinstance(answer, list) else [answer]
-        if any(number(s, point) is None for s in scalars):
+        scalars = [as_sympy(s) for s in (list(answer) if hasattr(answer, "shape") or isinstance(answer, list)
+                                         else [answer])]
+        if any(s is None or number(s, point) is None for s in scalars):
             return Verdict(False, f"{self.function}(): not a finite number at {render_point(point)}")
         return Verdict(True, "well-formed")

@@ -157,6 +157,8 @@ def guess_from_shapes(actual: tuple, expected: tuple, inputs: dict | None = None
     broadcast = broadcast_sentence(actual, expected, inputs or {})
     if broadcast:
         return f" ({broadcast})"
+    if len(actual) == len(expected) == 2 and tuple(actual) == tuple(expected)[::-1]:
+        return " (rows and columns swapped: a transpose, or [in, out] where [out, in] is asked?)"
     if len(actual) == len(expected) + 1:
         return " (one dimension too many: is a sum or mean missing?)"
     if len(actual) < len(expected):

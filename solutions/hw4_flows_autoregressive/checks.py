@@ -68,7 +68,8 @@ CHECKS = [
         {"args": [value(3), value("C")], "why": "for mask_type = 'C'"}]),
     ar("masked_conv2d: values and gradients", MatchesReference, **CONV, cases=[
         case(11, "float32", normal(2, 1, 5, 5), normal(2, 1, 3, 3), normal(2), value("A")),
-        case(12, "float64", normal(1, 3, 4, 6), normal(4, 3, 3, 3), normal(4), value("B"))]),
+        case(12, "float64", normal(1, 3, 4, 6), normal(4, 3, 3, 3), normal(4), value("B")),
+        case(15, "float32", normal(1, 2, 6, 6), normal(2, 2, 5, 5), normal(2), value("B"))]),
     ar("masked_conv2d: more inputs", MatchesReference, **CONV, cases=[
         case(13, "float32", normal(2, 2, 7, 3), normal(3, 2, 5, 5), normal(3), value("A")),
         case(14, "float64", normal(1, 1, 6, 6), normal(1, 1, 7, 7), normal(1), value("B"))]),
