@@ -258,9 +258,12 @@ def preparation_key(judge_digest: str, device: str) -> str:
 
 
 def add_grader(digest) -> None:
-    """Feed the grader's own code and the versions of Python, torch, numpy, sympy and hypothesis to `digest`."""
+    """Feed the grader's own code, the versions of Python, torch, numpy, sympy and hypothesis, and
+    torch's set of CPU kernels (ATEN_CPU_CAPABILITY: they compute other last bits) to `digest`."""
+    import torch
+
     versions = [importlib.metadata.version(p) for p in ("torch", "numpy", "sympy", "hypothesis")]
-    digest.update(" ".join([sys.version, *versions]).encode())
+    digest.update(" ".join([sys.version, *versions, torch.backends.cpu.get_cpu_capability()]).encode())
     add_files(digest, Path(__file__).parent)
 
 
