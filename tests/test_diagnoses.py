@@ -44,6 +44,8 @@ TERMS = 0.5 * (MU.pow(2) + LOGVAR.exp() - 1 - LOGVAR)
     (KL.unsqueeze(-1), "shaped (7, 1) instead of (7,)"),
     (torch.zeros(7, dtype=torch.float64), "0 everywhere"),
     (KL + seeded(7, seed=5), None),
+    (KL.sqrt(), "the square roots of the expected ones: a square root too many"),
+    (KL ** 2, "the squares of the expected ones: a square root missing"),
     (KL.flip(0), None),
 ])
 def test_the_catalogue(actual, fragment):

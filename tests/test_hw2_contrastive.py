@@ -90,6 +90,9 @@ MUTANTS = [
     ("nt_xent", "divided by b instead of 2b", NT_XENT
      + "\n    return F.cross_entropy(s.masked_fill(self_pairs, float('-inf')), targets, reduction='sum') / b",
      "values and gradients", "expected"),
+    ("nt_xent", "the temperature forgotten", NT_XENT.replace("e @ e.T / tau", "e @ e.T")
+     + "\n    return F.cross_entropy(s.masked_fill(self_pairs, float('-inf')), targets)",
+     "values and gradients", "expected"),
     ("nt_xent", "the temperature applied to the loss", NT_XENT.replace("e @ e.T / tau", "e @ e.T")
      + "\n    return F.cross_entropy(s.masked_fill(self_pairs, float('-inf')), targets) / tau",
      "values and gradients", "expected"),
@@ -178,6 +181,7 @@ CAUSES = {
     # the property's own message names logsumexp; the bfloat16 check, its values right elsewhere, the cause
     ("contrastive_loss", "exponentials without the max trick"): "not stable in bfloat16 at |logits| up to",
     ("nt_xent", "the temperature applied to the loss"): "with tau = 1, then divided by tau",
+    ("nt_xent", "the temperature forgotten"): "those of the expected result with tau = 1: is tau left out?",
     ("contrastive_decomposition", "log 2M: both views' negatives"): "a factor 2 (or 1/2) inside a log",
 }
 # Mutants without a likely cause whose failing check names the mistake itself (the table's
