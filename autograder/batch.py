@@ -59,9 +59,16 @@ def find_submissions(submissions_dir: Path) -> dict[Path, list[str]]:
 
 
 def _submitters(folder: str, entry: dict) -> list[str]:
-    people = (entry or {}).get(":submitters") or []
-    names = [p.get(":email") or p.get(":sid") or p.get(":name") for p in people if isinstance(p, dict)]
-    return [str(n) for n in names if n] or [folder]
+    names = [p["email"] or p["sid"] or p["name"] for p in submitters(entry)]
+    return [n for n in names if n] or [folder]
+
+
+def submitters(entry) -> list[dict]:
+    """The people of a Gradescope metadata entry (`:submitters`: `:name`, `:sid`, `:email`)."""
+    people = (entry.get(":submitters") if isinstance(entry, dict) else None) or []
+    people = [p for p in people if isinstance(p, dict)]
+    return [{"name": str(p.get(":name") or ""), "sid": str(p.get(":sid") or ""),
+             "email": str(p.get(":email") or ""), "login": ""} for p in people]
 
 
 def grade_all(root: Path, assignment_id: str, submissions_dir: Path, csv_path: Path,

@@ -442,9 +442,7 @@ def stability_causes(report: Report, checks: list, verdicts: list) -> None:
     (Verdict.unstable), the same on any CPU, whether that CPU's kernels gave inf, NaN or lost
     digits, and whatever generic cause the wrong values fitted. (Its other value checks may fail at
     large inputs too: hw2's hidden "more inputs" has logits up to 90.)"""
-    by_function: dict[str, list] = {}
-    for check, result in zip(checks, report.results):
-        by_function.setdefault(check.function, []).append((check, result))
+    by_function = _by_function(checks, report)
     for check, result, verdict in zip(checks, report.results, verdicts):
         if verdict is None or verdict.unstable is None or result.passed:
             continue
@@ -483,10 +481,7 @@ def gate(report: Report, checks: list) -> None:
     keys), its passing public checks are decided by them and therefore shown after the due date
     too; the students' local check, which cannot know, holds their points back (CheckResult.held)
     and says that they count once the answer is right."""
-    by_function: dict[str, list[tuple]] = {}
-    for check, result in zip(checks, report.results):
-        by_function.setdefault(check.function, []).append((check, result))
-    for pairs in by_function.values():
+    for pairs in _by_function(checks, report).values():
         proofs = [r for c, r in pairs if c.proves_values]
         for check, result in pairs:
             if check.proves_values or result.score <= 0:
@@ -502,3 +497,11 @@ def gate(report: Report, checks: list) -> None:
                 names = ", ".join(repr(p.name.split(": ", 1)[1]) for p in deciding)
                 result.score = 0.0
                 result.message = f"passes, but counted only once the values are right (checked by {names})"
+
+
+def _by_function(checks: list, report: Report) -> dict[str, list[tuple]]:
+    """{function: [(check, its result), ...]}, in the suite's order."""
+    grouped: dict[str, list[tuple]] = {}
+    for check, result in zip(checks, report.results):
+        grouped.setdefault(check.function, []).append((check, result))
+    return grouped

@@ -112,7 +112,7 @@ def _graded(root, assignment_id, export: Path, metadata: dict, graded_into: Path
     """An export without results, graded as `grade-all` grades it (kept in `graded_into`: a second
     report re-scores from the records instead of grading again)."""
     batch.grade_all(root, assignment_id, export, graded_into / "grades.csv", graded_into, jobs, device)
-    return read_results(graded_into, {str(folder): submitters(entry) for folder, entry in metadata.items()})
+    return read_results(graded_into, {str(folder): batch.submitters(entry) for folder, entry in metadata.items()})
 
 
 def read_metadata(text: bytes) -> dict:
@@ -189,17 +189,9 @@ def has_results(metadata: dict) -> bool:
 
 def from_metadata(metadata: dict) -> list[Submission]:
     """The export's own autograder results, one submission per entry."""
-    return [submission(str(folder), submitters(entry), entry.get(":results") if isinstance(entry, dict) else None,
+    return [submission(str(folder), batch.submitters(entry), entry.get(":results") if isinstance(entry, dict) else None,
                        "no autograder results in the export")
             for folder, entry in sorted(metadata.items(), key=lambda item: str(item[0]))]
-
-
-def submitters(entry) -> list[dict]:
-    """The people of a Gradescope metadata entry (`:submitters`: `:name`, `:sid`, `:email`)."""
-    people = (entry.get(":submitters") if isinstance(entry, dict) else None) or []
-    people = [p for p in people if isinstance(p, dict)]
-    return [{"name": str(p.get(":name") or ""), "sid": str(p.get(":sid") or ""),
-             "email": str(p.get(":email") or ""), "login": ""} for p in people]
 
 
 def person(folder: str) -> dict:
@@ -212,7 +204,7 @@ def people_of(submissions_dir: Path) -> dict[str, list[dict]]:
     """The folder that was graded: each submission folder's people."""
     metadata = submissions_dir / batch.EXPORT_METADATA
     if metadata.is_file():
-        return {str(folder): submitters(entry) for folder, entry in read_metadata(metadata.read_bytes()).items()}
+        return {str(folder): batch.submitters(entry) for folder, entry in read_metadata(metadata.read_bytes()).items()}
     return {folder.name: [person(folder.name)] for folder in batch.find_submissions(submissions_dir)}
 
 

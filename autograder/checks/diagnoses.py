@@ -72,10 +72,6 @@ class Cause(str):
         line.id, line.label = cause_id, label or LABELS[cause_id]
         return line
 
-    @property
-    def sentence(self) -> str:
-        return self[len(PREFIX):]
-
 
 def known(hint: str, sentence: str) -> Cause:
     """A known mistake's cause: its id and label are the hint's first part (before a colon)."""

@@ -143,7 +143,7 @@ class MatchesReference(Check):
         of a wrong shape (a row left out, a reduction missing) replaces the guess about shapes."""
         if isinstance(expected, list):
             return self._items_problem(value, expected, values, case, inputs, data)
-        known = [(hint, m.tensor) for hint, m in _decoded(data.get("mistakes", []), "hint")]
+        known = [(hint, m.tensor) for hint, m in _decoded(data.get("mistakes", []))]
         generic = [(i, s, v.tensor) for i, s, v in variants.decoded(data.get("variants", []))
                    if isinstance(v, wire.TensorInfo)]
         return self._item_problem(value, expected, "the result", values, case, inputs, known, generic)
@@ -169,7 +169,7 @@ class MatchesReference(Check):
         if not isinstance(value, list) or len(value) != len(expected):
             got = f"a sequence of {len(value)} items" if isinstance(value, list) else wire.kind_name(value)
             return f"the result is {got}, expected a tuple of {len(expected)} tensors ({', '.join(names)})"
-        mistakes = _decoded(data.get("mistakes", []), "hint")
+        mistakes = _decoded(data.get("mistakes", []))
         generic = variants.decoded(data.get("variants", []))
         for k, (item, item_expected) in enumerate(zip(value, expected)):
             known = [(hint, m[k].tensor) for hint, m in mistakes if _item(m, k, len(expected))]
@@ -226,8 +226,9 @@ def _item(value, k: int, count: int) -> bool:
     return isinstance(value, list) and len(value) == count and isinstance(value[k], wire.TensorInfo)
 
 
-def _decoded(entries: list, key: str) -> list[tuple]:
-    return [(e[key], wire.decode(e["value"])) for e in entries]
+def _decoded(mistakes: list) -> list[tuple]:
+    """(hint, decoded value) of the known mistakes prepared or frozen with a case."""
+    return [(m["hint"], wire.decode(m["value"])) for m in mistakes]
 
 
 def _tensor(value):
